@@ -1,0 +1,76 @@
+"""The ``CredentialProvider`` hook specification: every hook a plugin can implement.
+
+A plugin is a module (or object) registered through the ``entra_auth`` entry-point group::
+
+    [project.entry-points.entra_auth]
+    my-provider = "my_package.plugin"
+
+and implements any of these hooks with ``@entra_auth.hookimpl``. Hooks take a ``register``
+callback rather than returning lists, as simonw/llm does, so a plugin can register several
+things and core can tell which plugin registered what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .certificates.stores import CertificateStore
+    from .providers import Provider
+
+hookspec = pluggy.HookspecMarker("entra_auth")
+hookimpl = pluggy.HookimplMarker("entra_auth")
+
+
+class CredentialProvider:
+    """Hook specification for entra-auth plugins."""
+
+    @hookspec
+    def entra_auth_register_providers(self, register: Callable[[Provider], None]) -> None:
+        """Register credential providers.
+
+        Called once per process, the first time core needs the list of providers (``connect``,
+        ``entra-auth providers``). Every implementation is called.
+
+        :param register: Call ``register(provider)`` once per provider, with an instance of a
+            :class:`entra_auth.Provider` subclass. Two providers with the same ``name`` are an
+            error that names both plugins; selecting that name fails until one is removed or
+            disabled with ``ENTRA_AUTH_DISABLE_PLUGINS``.
+        :return: Nothing; the return value is ignored.
+        """
+
+    @hookspec(firstresult=True)
+    def entra_auth_resolve_secret(self, reference: str) -> str | None:
+        """Resolve a secret reference to the secret's value.
+
+        Called each time a provider needs a secret option (client secret, PFX password), with
+        the reference exactly as the user wrote it, e.g. ``env:AZURE_CLIENT_SECRET``,
+        ``file:/run/secrets/app``, ``keyring:entra-auth/prod``, ``prompt`` or ``stdin``. Core
+        implements ``env:``, ``file:``, ``prompt`` and ``stdin``; a plugin adds a scheme (say
+        ``vault:``) by answering for it.
+
+        The first non-None result wins; later implementations are not called.
+
+        :param reference: The reference string. Look only at your own scheme.
+        :return: The secret's value, or None when the scheme is not yours. Raise
+            :class:`entra_auth.SecretReferenceError` when the scheme is yours but the secret
+            cannot be read; the message must name the reference, never the value.
+        """
+
+    @hookspec
+    def entra_auth_register_certificate_stores(
+        self, register: Callable[[CertificateStore], None]
+    ) -> None:
+        """Register certificate stores searched by thumbprint and by subject name.
+
+        Called once per process, the first time a provider looks a certificate up. Every
+        implementation is called; stores are searched in registration order, core's own first
+        (``ENTRA_AUTH_CERT_PATH`` folders, the entra-auth store, the .NET CurrentUser\\My store).
+
+        :param register: Call ``register(store)`` once per store, with an object implementing
+            :class:`entra_auth.certificates.CertificateStore`.
+        :return: Nothing; the return value is ignored.
+        """

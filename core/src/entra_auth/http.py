@@ -1,0 +1,34 @@
+"""One HTTP session per credential, with timeouts that requests will not set session-wide.
+
+msal takes any object with requests' ``get``/``post`` shape; without timeouts a dead endpoint
+would hang a script forever.
+"""
+
+from __future__ import annotations
+
+import os
+
+import requests
+
+
+class TimeoutSession(requests.Session):
+    """A ``requests.Session`` that applies a default (connect, read) timeout to every call."""
+
+    def __init__(self, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self.default_timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object):  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def build_session(
+    *, ca_bundle: str | None = None, timeout: tuple[float, float] = (5.0, 30.0)
+) -> TimeoutSession:
+    """A session trusting ``ca_bundle`` when given, else ``REQUESTS_CA_BUNDLE`` / system CAs."""
+    session = TimeoutSession(timeout)
+    if ca_bundle:
+        session.verify = os.path.expanduser(ca_bundle)
+    return session
