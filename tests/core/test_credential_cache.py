@@ -5,48 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 
 import pytest
-
+from counting_source import CountingSource
 from entra_auth import AccessToken, AccessTokenInfo, AuthenticationError, EntraContext
 from entra_auth.credential import EntraCredential
 from entra_auth.tokens import TokenResult
-
-
-class CountingSource:
-    """Hands out numbered tokens with a chosen lifetime, slowly, counting requests."""
-
-    def __init__(self, lifetime: int = 3600, refresh_in: int | None = None, delay: float = 0.0):
-        self.lifetime = lifetime
-        self.refresh_in = refresh_in
-        self.delay = delay
-        self.calls: list[tuple[tuple[str, ...], str | None, str | None]] = []
-        self.fail_next = 0
-        self._lock = threading.Lock()
-
-    def acquire(
-        self, scopes: Sequence[str], *, claims: str | None = None, tenant_id: str | None = None
-    ) -> TokenResult:
-        with self._lock:
-            self.calls.append((tuple(scopes), claims, tenant_id))
-            number = len(self.calls)
-            failing = self.fail_next > 0
-            if failing:
-                self.fail_next -= 1
-        if self.delay:
-            time.sleep(self.delay)
-        if failing:
-            raise AuthenticationError("sign-in refused: AADSTS7000215: bad secret")
-        now = int(time.time())
-        refresh_on = now + self.refresh_in if self.refresh_in is not None else None
-        return TokenResult(f"token-{number}", now + self.lifetime, refresh_on)
-
-    def context(self) -> dict[str, str]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 def make(source: CountingSource) -> EntraCredential:
@@ -176,8 +140,12 @@ def test_context_is_filled_from_the_token_claims() -> None:
     import base64
     import json
 
-    claims = {"appid": "app-1", "tid": "tenant-1", "roles": ["User.Read.All"],
-              "app_displayname": "Contoso"}
+    claims = {
+        "appid": "app-1",
+        "tid": "tenant-1",
+        "roles": ["User.Read.All"],
+        "app_displayname": "Contoso",
+    }
     body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
 
     class JwtSource(CountingSource):
@@ -189,7 +157,10 @@ def test_context_is_filled_from_the_token_claims() -> None:
     cred.get_token()
     ctx = cred.context
     assert (ctx.client_id, ctx.tenant_id, ctx.scopes, ctx.app_name) == (
-        "app-1", "tenant-1", ("User.Read.All",), "Contoso",
+        "app-1",
+        "tenant-1",
+        ("User.Read.All",),
+        "Contoso",
     )
     assert ctx.as_dict()["Scopes"] == ["User.Read.All"]
     assert list(ctx.as_dict())[:4] == ["ClientId", "TenantId", "CertificateThumbprint", "Scopes"]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
 from entra_auth import BUILTIN_ENVIRONMENTS, ConfigurationError, Environment
 from entra_auth.environments import resolve_environment
 
 
 def test_builtins_match_get_mgenvironment() -> None:
-    assert {name: (e.authority_host, e.graph_endpoint) for name, e in
-            BUILTIN_ENVIRONMENTS.items()} == {
+    assert {
+        name: (e.authority_host, e.graph_endpoint) for name, e in BUILTIN_ENVIRONMENTS.items()
+    } == {
         "Global": ("https://login.microsoftonline.com", "https://graph.microsoft.com"),
         "China": ("https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
         "USGov": ("https://login.microsoftonline.us", "https://graph.microsoft.us"),

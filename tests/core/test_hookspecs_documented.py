@@ -5,11 +5,11 @@ from __future__ import annotations
 import inspect
 
 import pytest
-
 from entra_auth import hookspecs
 
 HOOKS = [
-    name for name, _ in inspect.getmembers(hookspecs.CredentialProvider, inspect.isfunction)
+    name
+    for name, _ in inspect.getmembers(hookspecs.CredentialProvider, inspect.isfunction)
     if name.startswith("entra_auth_")
 ]
 

@@ -7,13 +7,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 import entra_auth
+import pytest
 from entra_auth import PluginError, UsageError
 from entra_auth.plugins import build_host
 
-THIRD_PARTY = '''
+THIRD_PARTY = """
 import time
 import entra_auth
 from entra_auth import Option, Provider, TokenResult
@@ -50,7 +49,7 @@ def entra_auth_resolve_secret(reference):
     if reference.startswith("vault:"):
         return "from-the-vault-" + reference[6:]
     return None
-'''
+"""
 
 
 def install_distribution(
@@ -86,8 +85,11 @@ def test_third_party_provider_and_secret_scheme_are_used(site: Path) -> None:
     install_distribution(site, "entra-vault", "tp_vault", THIRD_PARTY.replace("{name}", "vault"))
     host = build_host()
     entry = host.get_provider("vault")
-    assert (entry.distribution, entry.version, entry.plugin) == ("entra-vault", "1.2.3",
-                                                                 "entra-vault")
+    assert (entry.distribution, entry.version, entry.plugin) == (
+        "entra-vault",
+        "1.2.3",
+        "entra-vault",
+    )
     assert host.resolve_secret("vault:app") == "from-the-vault-app"
     cred = entra_auth.connect("vault", plugins=host, vault_url="https://vault.example")
     assert cred.get_token("x/.default").token == "static-token"

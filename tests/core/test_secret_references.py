@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from entra_auth import Secret, SecretReferenceError, UsageError, connect
 from entra_auth.plugins import build_host
 
@@ -24,7 +23,7 @@ def test_env_reference(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_env_reference_to_unset_variable_names_the_variable_only() -> None:
-    with pytest.raises(SecretReferenceError, match="APP_SECRET .* is not set"):
+    with pytest.raises(SecretReferenceError, match=r"APP_SECRET .* is not set"):
         resolve("env:APP_SECRET")
 
 
@@ -95,7 +94,12 @@ def test_missing_required_option_is_named_before_any_request() -> None:
 
 def test_undeclared_option_lists_the_declared_ones() -> None:
     with pytest.raises(UsageError) as caught:
-        connect("client-secret", client_id="a", tenant_id="b", client_secret="env:X",
-                certificate_thumbprint="AB")
+        connect(
+            "client-secret",
+            client_id="a",
+            tenant_id="b",
+            client_secret="env:X",
+            certificate_thumbprint="AB",
+        )
     assert "does not take --certificate-thumbprint" in str(caught.value)
     assert "--client-id, --tenant-id, --client-secret" in str(caught.value)

@@ -52,6 +52,7 @@ def connect(
     context_scope: str = "Process",
     scopes: Iterable[str] | None = None,
     fetch_token: bool = True,
+    defer_create: bool = False,
     store: TokenStore | None = None,
     plugins: PluginHost | None = None,
     **options: Any,
@@ -59,7 +60,9 @@ def connect(
     """Sign in as an application with ``provider`` and return the credential.
 
     Like ``Connect-Entra``, it gets a token right away (``fetch_token=False`` defers that to
-    the first ``get_token``), so a wrong secret fails here and ``.context`` is filled::
+    the first ``get_token``), so a wrong secret fails here and ``.context`` is filled.
+    ``defer_create=True`` also defers the provider's own set-up (reading keys, resolving
+    secrets) to the first token request that misses the caches::
 
         cred = entra_auth.connect("client-secret", client_id=..., tenant_id=...,
                                   client_secret="env:AZURE_CLIENT_SECRET")
@@ -83,7 +86,6 @@ def connect(
         resolve_secret=lambda ref: _resolve(host, ref),
         certificate_stores=host.certificate_stores,
     )
-    source = entry.provider.create(settings)
     base = EntraContext(
         client_id=settings.options.get("client_id"),
         tenant_id=settings.options.get("tenant_id"),
@@ -91,11 +93,14 @@ def connect(
         context_scope=context_scope,
         environment=env.name,
     )
-    provided = dict(source.context())
-    if provided:
-        base = EntraContext.from_dict({**base.as_dict(), **provided})
     default_scopes = tuple(scopes) if scopes else (env.default_scope,)
-    credential = EntraCredential(source, context=base, default_scopes=default_scopes, store=store)
+    provider = entry.provider
+    credential = EntraCredential(
+        (lambda: provider.create(settings)) if defer_create else provider.create(settings),
+        context=base,
+        default_scopes=default_scopes,
+        store=store,
+    )
     if fetch_token:
         try:
             credential.get_token(*default_scopes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -81,15 +81,22 @@ class EntraCredential:
 
     def __init__(
         self,
-        source: TokenSource,
+        source: TokenSource | Callable[[], TokenSource],
         *,
         context: EntraContext,
         default_scopes: tuple[str, ...],
         store: TokenStore | None = None,
     ) -> None:
-        self._source = source
+        # A factory defers building the source (reading keys, importing msal) until a token
+        # is really needed: a warm persisted cache then costs neither.
+        self._source: TokenSource | None = None
+        self._factory: Callable[[], TokenSource] | None = None
         self._base_context = context
         self._context = context
+        if isinstance(source, TokenSource):
+            self._adopt(source)
+        else:
+            self._factory = source
         self.default_scopes = default_scopes
         self._store = store
         self._cache: dict[CacheKey, _Entry] = {}
@@ -152,7 +159,26 @@ class EntraCredential:
         return self._context
 
     def close(self) -> None:
-        self._source.close()
+        if self._source is not None:
+            self._source.close()
+
+    def _ensure_source(self) -> TokenSource:
+        with self._lock:
+            if self._source is None:
+                assert self._factory is not None
+                self._adopt(self._factory())
+            assert self._source is not None
+            return self._source
+
+    def _adopt(self, source: TokenSource) -> None:
+        """Use ``source`` and take the context fields only it knows (certificate, identity)."""
+        self._source = source
+        provided = dict(source.context())
+        if provided:
+            self._base_context = EntraContext.from_dict(
+                {**self._base_context.as_dict(), **provided}
+            )
+            self._context = EntraContext.from_dict({**self._context.as_dict(), **provided})
 
     def __enter__(self) -> EntraCredential:
         return self
@@ -225,8 +251,9 @@ class EntraCredential:
                     if time.time() < entry.refresh_on:
                         self._remember(key, wanted, tenant_id, entry)
                         return entry
+        source = self._ensure_source()
         self.requests_made += 1
-        result = self._source.acquire(wanted, claims=claims, tenant_id=tenant_id)
+        result = source.acquire(wanted, claims=claims, tenant_id=tenant_id)
         entry = _Entry.from_result(result)
         if cacheable:
             if self._store is not None:
