@@ -1,1 +1,117 @@
-def main() -> None: ...
+"""Command line: ``entra-auth-emulator [--host H] [--port P] [--config FILE] [--state-dir DIR]
+[--ready-file FILE]`` (also ``python -m entra_auth_emulator`` and ``entra-auth emulator``).
+
+Exit codes: 0 after SIGTERM/SIGINT, 2 for bad usage or configuration (one line on stderr),
+1 when the emulator cannot start otherwise (port in use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def build_parser(prog: str = "entra-auth-emulator") -> argparse.ArgumentParser:
+    """The argument parser, public so ``entra-auth emulator`` can show the same help."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Local Microsoft Entra ID token service and managed identity endpoints "
+        "that verify app credentials (secrets and certificates) offline.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                        "(default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="HTTPS port; the HTTP identity "
+                        "endpoints use port+1; 0 (default) picks free ports")
+    parser.add_argument("--config", type=Path, help="TOML file with [[apps]] and "
+                        "[[managed_identities]]")
+    parser.add_argument("--state-dir", type=Path, help="where the CA, TLS certificate and "
+                        "signing key are kept (default $XDG_STATE_HOME/entra-auth-emulator)")
+    parser.add_argument("--ready-file", type=Path, help="write the connection details here "
+                        "(JSON, atomically, mode 0600) once accepting connections")
+    return parser
+
+
+def main(argv: list[str] | None = None, *, prog: str = "entra-auth-emulator") -> int:
+    """Run until SIGTERM/SIGINT; return the exit code."""
+    parser = build_parser(prog)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 for --help
+        return int(exc.code or 0)
+    if not 0 <= args.port <= 65534:
+        print(f"{prog}: error: --port must be 0..65534", file=sys.stderr)
+        return 2
+
+    from .emulator import Emulator
+    from .errors import ConfigError, EmulatorError
+    from .state import default_state_dir
+
+    try:
+        emulator = Emulator(
+            args.config,
+            state_dir=args.state_dir or default_state_dir(),
+            host=args.host,
+            port=args.port,
+        )
+        emulator.start()
+    except ConfigError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except (EmulatorError, OSError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        if args.ready_file:
+            emulator.write_ready_file(args.ready_file)
+        info = emulator.ready_info()
+        print(
+            f"entra-auth-emulator ready (pid {info['pid']})\n"
+            f"  authority_host     {info['authority_host']}\n"
+            f"  ca_bundle          {info['ca_bundle']}\n"
+            f"  imds_endpoint      {info['imds_endpoint']}\n"
+            f"  identity_endpoint  {info['identity_endpoint']}\n"
+            f"  identity_header    {info['identity_header']}\n"
+            f"  apps {len(emulator.config.apps)}, managed identities "
+            f"{len(emulator.config.managed_identities)}; stop with Ctrl-C or SIGTERM",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+        if args.ready_file:
+            _remove_own_ready_file(args.ready_file)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _remove_own_ready_file(path: Path) -> None:
+    """Remove the ready file on a clean exit, unless another emulator has rewritten it."""
+    import json
+
+    try:
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Verify an app's credential the way Entra does: secret value, or a signed client assertion.
+
+For an assertion this checks, in Entra's order of concern: that it parses, its algorithm, who it
+claims to be (``iss``/``sub``), whom it is for (``aud`` = the token endpoint), when it is valid
+(``nbf``/``exp`` with five minutes of clock skew), which key signed it (registered certificate by
+``x5t``/``x5t#S256``, or an ``x5c`` chain to a trusted issuer for subject name + issuer), the
+signature itself, and finally that its ``jti`` was not used before for the same scope.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+
+from . import errors, jws
+from .config import AppRegistration
+from .directory import Directory, certificate_index
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+CLOCK_SKEW = 300
+
+# What verify_directly_issued_by raises when a certificate was not issued by the candidate.
+_NOT_ISSUED_BY = (ValueError, TypeError, InvalidSignature)
+
+# Entra's appidacr values.
+SECRET = "1"
+CERTIFICATE = "2"
+
+
+def check_secret(app: AppRegistration, secret: str) -> str:
+    """Compare in constant time against every registered secret."""
+    given = secret.encode("utf-8", "surrogatepass")
+    matched = False
+    for registered in app.secrets:
+        matched |= hmac.compare_digest(given, registered.encode("utf-8"))
+    if not matched:
+        raise errors.bad_secret(app.client_id)
+    return SECRET
+
+
+def _thumbprint_header(value: object) -> bytes | None:
+    """Decode an x5t / x5t#S256 header: base64url (padded, as msal sends, or not) or hex."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        raw = jws.b64url_decode(value)
+    except jws.MalformedJWS:
+        raw = b""
+    if len(raw) in (20, 32):
+        return raw
+    try:
+        raw = binascii.unhexlify(value.replace(":", ""))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) in (20, 32) else None
+
+
+def _x5c_chain(value: object) -> list[x509.Certificate]:
+    if not isinstance(value, list) or not value or len(value) > 10:
+        raise errors.bad_assertion("[Reason - The x5c header is not a list of certificates.]")
+    chain = []
+    for item in value:
+        if not isinstance(item, str):
+            raise errors.bad_assertion("[Reason - The x5c header is not a list of certificates.]")
+        try:
+            # msal keeps the PEM line breaks inside each x5c entry.
+            der = base64.b64decode("".join(item.split()), validate=True)
+            chain.append(x509.load_der_x509_certificate(der))
+        except (binascii.Error, ValueError):
+            raise errors.bad_assertion(
+                "[Reason - A certificate in the x5c header could not be parsed.]"
+            ) from None
+    return chain
+
+
+def _within_validity(cert: x509.Certificate, now: datetime) -> bool:
+    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+
+
+def _chain_to_trusted(
+    chain: Sequence[x509.Certificate], trusted: Sequence[x509.Certificate]
+) -> bool:
+    """True when chain[0] leads, through the rest of x5c, to a certificate a trusted issuer
+    signed, every certificate on the way being currently valid."""
+    now = datetime.now(UTC)
+    current = chain[0]
+    rest = list(chain[1:])
+    for _ in range(len(chain) + 1):
+        if not _within_validity(current, now):
+            return False
+        for issuer in trusted:
+            try:
+                current.verify_directly_issued_by(issuer)
+            except _NOT_ISSUED_BY:
+                continue
+            return _within_validity(issuer, now)
+        for i, candidate in enumerate(rest):
+            try:
+                current.verify_directly_issued_by(candidate)
+            except _NOT_ISSUED_BY:
+                continue
+            current = rest.pop(i)
+            break
+        else:
+            return False
+    return False
+
+
+def _number(payload: dict[str, object], claim: str) -> float | None:
+    value = payload.get(claim)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def check_assertion(
+    *,
+    app: AppRegistration,
+    assertion: str,
+    assertion_type: str,
+    client_id: str,
+    audiences: Sequence[str],
+    scope: str,
+    directory: Directory,
+) -> str:
+    """Verify a client assertion for ``app``; return the appidacr or raise an EntraError."""
+    if assertion_type != JWT_BEARER:
+        raise errors.bad_assertion_type(assertion_type)
+    try:
+        token = jws.parse(assertion)
+    except jws.MalformedJWS as exc:
+        raise errors.bad_assertion(f"[Reason - The assertion is not a valid JWT: {exc}.]") from None
+    header, payload = token.header, token.payload
+    alg = header.get("alg")
+    if alg not in jws.SUPPORTED_ALGORITHMS:
+        raise errors.bad_assertion(
+            f"[Reason - The algorithm '{alg}' is not supported; use RS256 or PS256.]"
+        )
+
+    iss, sub = payload.get("iss"), payload.get("sub")
+    if not (isinstance(iss, str) and iss.lower() == client_id.lower() and sub == iss):
+        raise errors.assertion_subject()
+
+    aud = payload.get("aud")
+    aud_values = aud if isinstance(aud, list) else [aud]
+    wanted = {a.lower().rstrip("/") for a in audiences}
+    if not any(isinstance(a, str) and a.lower().rstrip("/") in wanted for a in aud_values):
+        raise errors.assertion_audience(aud)
+
+    now = int(time.time())
+    exp, nbf = _number(payload, "exp"), _number(payload, "nbf")
+    if exp is None or exp < now - CLOCK_SKEW or (nbf is not None and nbf > now + CLOCK_SKEW):
+        raise errors.assertion_time_range(now, nbf, exp)
+
+    sha256_tp = _thumbprint_header(header.get("x5t#S256"))
+    sha1_tp = _thumbprint_header(header.get("x5t"))
+    wanted_tp = sha256_tp or sha1_tp
+    shown_tp = (wanted_tp or b"").hex().upper() or "(none)"
+
+    registered = certificate_index(app.certificates)
+    cert = registered.get(wanted_tp) if wanted_tp else None
+    if cert is not None:
+        if not _within_validity(cert, datetime.now(UTC)):
+            raise errors.bad_assertion(
+                f"[Reason - The key used is expired., Thumbprint of key used by client: "
+                f"'{shown_tp}', Found key 'Start={cert.not_valid_before_utc:%m/%d/%Y %H:%M:%S}, "
+                f"End={cert.not_valid_after_utc:%m/%d/%Y %H:%M:%S}']"
+            )
+    elif "x5c" in header and app.trusted_issuers:
+        chain = _x5c_chain(header["x5c"])
+        leaf = chain[0]
+        if wanted_tp and wanted_tp not in (
+            leaf.fingerprint(hashes.SHA1()),
+            leaf.fingerprint(hashes.SHA256()),
+        ):
+            raise errors.bad_assertion(
+                "[Reason - The x5t/x5t#S256 header does not match the first certificate in x5c.]"
+            )
+        if not _chain_to_trusted(chain, app.trusted_issuers):
+            raise errors.bad_assertion(
+                "[Reason - The certificate chain in x5c does not lead to a trusted issuer "
+                f"configured for app Id '{app.client_id}', or a certificate in it is not "
+                "currently valid.]"
+            )
+        cert = leaf
+    else:
+        raise errors.key_not_found(shown_tp, app.client_id)
+
+    if not jws.verify(token, cert.public_key()):
+        raise errors.bad_assertion(
+            f"[Reason - The signature does not verify with the key of the certificate "
+            f"'{shown_tp}'., Thumbprint of key used by client: '{shown_tp}']"
+        )
+
+    jti = payload.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise errors.bad_assertion("[Reason - The assertion has no 'jti' claim.]")
+    if not directory.record_jti(app.tenant_id, app.client_id, jti, scope, exp):
+        raise errors.assertion_replayed()
+    return CERTIFICATE
