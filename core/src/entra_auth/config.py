@@ -1,0 +1,162 @@
+"""Reading the config file: named profiles and custom environments (DESIGN.md "Config file").
+
+Reading lives in core (stdlib ``tomllib``) so scripts can ``connect(profile="prod")``; writing
+lives in the CLI (``tomli-w``). Everything is checked before any network call, and each problem
+is one line that names the file, the profile and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .environments import BUILTIN_ENVIRONMENTS, Environment, validate_url
+from .errors import ConfigurationError
+
+TOP_LEVEL_KEYS = ("default_profile", "profiles", "environments")
+PROFILE_META_KEYS = ("provider", "environment", "context_scope")
+ENVIRONMENT_KEYS = ("authority_host", "graph_endpoint", "ca_bundle")
+PROFILE_ENV = "ENTRA_AUTH_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named set of connect options: which provider, its options, where, how long."""
+
+    name: str
+    provider: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    environment: str | None = None
+    context_scope: str | None = None
+
+    def as_table(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"provider": self.provider, **self.options}
+        if self.environment:
+            table["environment"] = self.environment
+        if self.context_scope:
+            table["context_scope"] = self.context_scope
+        return table
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    default_profile: str | None = None
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    environments: Mapping[str, Environment] = field(default_factory=dict)
+    exists: bool = False
+
+    def profile(self, name: str) -> Profile:
+        found = self.profiles.get(name)
+        if found is None:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise ConfigurationError(
+                f"no profile {name!r} in {self.path}; profiles: {known} "
+                "(add one with 'entra-auth profile add')"
+            )
+        return found
+
+    def selected_profile_name(self, explicit: str | None = None) -> str | None:
+        """``--profile``, else ``ENTRA_AUTH_PROFILE``, else ``default_profile``."""
+        return explicit or os.environ.get(PROFILE_ENV, "").strip() or self.default_profile
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse ``path``; a syntax error names the file, line and column."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def parse_config(data: Mapping[str, Any], path: Path, *, exists: bool = True) -> Config:
+    unknown = sorted(set(data) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: unknown top-level key {unknown[0]!r}; allowed: {', '.join(TOP_LEVEL_KEYS)}"
+        )
+    environments = {
+        name: _environment(path, name, table)
+        for name, table in _tables(path, data.get("environments", {}), "environments").items()
+    }
+    profiles = {
+        name: _profile(path, name, table)
+        for name, table in _tables(path, data.get("profiles", {}), "profiles").items()
+    }
+    default = data.get("default_profile")
+    if default is not None and not isinstance(default, str):
+        raise ConfigurationError(f"{path}: default_profile must be a profile name (a string)")
+    return Config(path, default, profiles, environments, exists)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The config at ``path`` (default: ``$ENTRA_AUTH_CONFIG`` or the XDG location); an absent
+    file is an empty config."""
+    path = path or paths.config_file()
+    data = read_toml(path)
+    return parse_config(data, path, exists=path.exists())
+
+
+def _tables(path: Path, value: object, what: str) -> dict[str, Mapping[str, Any]]:
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{path}: [{what}] must be a table of tables")
+    for name, table in value.items():
+        if not isinstance(table, dict):
+            raise ConfigurationError(f"{path}: [{what}.{name}] must be a table")
+    return value
+
+
+def _environment(path: Path, name: str, table: Mapping[str, Any]) -> Environment:
+    where = f"{path}: [environments.{name}]"
+    if name in BUILTIN_ENVIRONMENTS:
+        raise ConfigurationError(f"{where} redefines the built-in environment {name}")
+    unknown = sorted(set(table) - set(ENVIRONMENT_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(ENVIRONMENT_KEYS)}"
+        )
+    for key in ("authority_host", "graph_endpoint"):
+        if not isinstance(table.get(key), str):
+            raise ConfigurationError(f'{where} needs {key} = "https://…"')
+    ca_bundle = table.get("ca_bundle")
+    if ca_bundle is not None:
+        if not isinstance(ca_bundle, str):
+            raise ConfigurationError(f"{where}: ca_bundle must be a path")
+        bundle = Path(ca_bundle).expanduser()
+        if not bundle.is_absolute():
+            bundle = path.parent / bundle
+        ca_bundle = str(bundle)
+    return Environment(
+        name,
+        validate_url(table["authority_host"], f"{where} authority_host"),
+        validate_url(table["graph_endpoint"], f"{where} graph_endpoint"),
+        ca_bundle,
+    )
+
+
+def _profile(path: Path, name: str, table: Mapping[str, Any]) -> Profile:
+    where = f"{path}: [profiles.{name}]"
+    provider = table.get("provider")
+    if not isinstance(provider, str) or not provider:
+        raise ConfigurationError(f'{where} needs provider = "<name>" (see entra-auth providers)')
+    scope = table.get("context_scope")
+    if scope is not None and scope not in ("Process", "CurrentUser"):
+        raise ConfigurationError(f"{where}: context_scope must be Process or CurrentUser")
+    environment = table.get("environment")
+    if environment is not None and not isinstance(environment, str):
+        raise ConfigurationError(f"{where}: environment must be a name")
+    options = {k: v for k, v in table.items() if k not in PROFILE_META_KEYS}
+    return Profile(name, provider, options, environment, scope)
