@@ -1,0 +1,99 @@
+"""The typer application: global options and the command table.
+
+Commands live in their own modules and import what they need when they run; this module
+imports only typer, so ``entra-auth --help`` starts fast and loads no HTTP or crypto library.
+``profile`` and ``environment`` (config file editing) come with the config issue.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from . import connect_cmd, context_cmd, demo, emulator_cmd, providers_cmd, token_cmd
+
+app = typer.Typer(
+    name="entra-auth",
+    help="Sign in to Microsoft Entra ID as an application, the way Connect-Entra does.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        def version(dist: str) -> str:
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                return "unknown"
+
+        typer.echo(f"entra-auth {version('entra-auth-cli')} (core {version('entra-auth')})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Tracebacks, and DEBUG logging with secrets and tokens redacted."
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Sign in to Microsoft Entra ID as an application, the way Connect-Entra does."""
+    global _debug
+    if debug:
+        _debug = True
+        from .debug_logging import enable_debug
+
+        enable_debug()
+
+
+app.command("connect")(connect_cmd.connect)
+app.command("context")(context_cmd.context)
+app.command("token")(token_cmd.token)
+app.command("disconnect")(connect_cmd.disconnect)
+app.command("providers")(providers_cmd.providers)
+app.command(
+    "emulator",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)(emulator_cmd.emulator)
+app.command("demo")(demo.demo)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code, every failure reported by ``errors.report``."""
+    global _debug
+    args = list(sys.argv[1:] if argv is None else argv)
+    _debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
+    try:
+        result = app(args=args, prog_name="entra-auth", standalone_mode=False)
+    except SystemExit as exc:  # a command (the emulator) chose its own exit code
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException as exc:
+        from .errors import report
+
+        return report(exc, debug=_debug)
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,143 @@
+"""The demo's steps, one or more per provider: how to sign in with it against the emulator.
+
+A provider issue adds its step here with a few lines::
+
+    @demo_step("cert-thumbprint", "a certificate found by thumbprint")
+    def _cert_thumbprint(lab: DemoLab) -> dict[str, Any]:
+        app = lab.register_app(certificates=[...])      # any emulator registration arguments
+        lab.set_env("ENTRA_AUTH_CERT_PATH", str(folder))  # restored when the demo ends
+        return {"client_id": app.client_id, "tenant_id": app.tenant_id,
+                "certificate_thumbprint": thumbprint}
+
+The function gets the lab (the running emulator, a private temp folder, helpers) and returns the
+options for ``entra_auth.connect(provider, **options)``. Steps of providers that are not
+installed are skipped with a note naming the distribution to install. A step declared with
+``refusal=True`` is expected to be refused; the demo shows the one-line error.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from entra_auth import Environment
+
+DEMO_ROLES = ("User.Read.All", "Group.Read.All")
+
+
+@dataclass(frozen=True)
+class DemoApp:
+    tenant_id: str
+    client_id: str
+    display_name: str
+
+
+@dataclass
+class DemoLab:
+    """What a step works with; everything it changes is undone when the demo ends."""
+
+    emulator: Any
+    """The running ``entra_auth_emulator.Emulator`` (authority_host, ca_bundle, imds_endpoint…)."""
+    workdir: Path
+    """A private temporary folder, removed at the end."""
+    environment: Environment
+    """The emulator as an entra-auth environment (what every step signs in against)."""
+    tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _saved_env: dict[str, str | None] = field(default_factory=dict)
+
+    def register_app(
+        self, *, display_name: str = "Contoso Automation (demo)", **registration: Any
+    ) -> DemoApp:
+        """Register a throwaway app in the demo tenant; ``registration`` goes to the emulator's
+        ``register_app`` (``secrets=[…]``, ``certificates=[…]``, ``trusted_issuers=[…]``)."""
+        client_id = str(uuid.uuid4())
+        registration.setdefault("roles", list(DEMO_ROLES))
+        self.emulator.register_app(
+            tenant_id=self.tenant_id,
+            client_id=client_id,
+            display_name=display_name,
+            **registration,
+        )
+        return DemoApp(self.tenant_id, client_id, display_name)
+
+    def set_env(self, name: str, value: str) -> None:
+        """Set a variable in this process only, restored (or removed) when the demo ends."""
+        if name not in self._saved_env:
+            self._saved_env[name] = os.environ.get(name)
+        os.environ[name] = value
+
+    def restore_env(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    @staticmethod
+    def new_secret() -> str:
+        return secrets.token_urlsafe(32)
+
+
+StepFunction = Callable[[DemoLab], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    provider: str
+    title: str
+    prepare: StepFunction
+    refusal: bool = False
+
+
+DEMO_STEPS: list[DemoStep] = []
+
+
+def demo_step(
+    provider: str, title: str, *, refusal: bool = False
+) -> Callable[[StepFunction], StepFunction]:
+    """Register a demo step for ``provider`` (runs in registration order)."""
+
+    def register(function: StepFunction) -> StepFunction:
+        DEMO_STEPS.append(DemoStep(provider, title, function, refusal))
+        return function
+
+    return register
+
+
+def steps_for(providers: Sequence[str]) -> Iterator[DemoStep]:
+    for step in DEMO_STEPS:
+        if step.provider in providers:
+            yield step
+
+
+# -- client-secret --------------------------------------------------------------------------------
+
+
+@demo_step("client-secret", "a client secret, passed by reference (env:ENTRA_AUTH_DEMO_SECRET)")
+def _client_secret(lab: DemoLab) -> dict[str, Any]:
+    secret = lab.new_secret()
+    app = lab.register_app(secrets=[secret])
+    lab.set_env("ENTRA_AUTH_DEMO_SECRET", secret)
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "client_secret": "env:ENTRA_AUTH_DEMO_SECRET",
+    }
+
+
+@demo_step("client-secret", "a wrong client secret, refused by Entra", refusal=True)
+def _wrong_secret(lab: DemoLab) -> dict[str, Any]:
+    app = lab.register_app(display_name="Contoso Refused (demo)", secrets=[lab.new_secret()])
+    lab.set_env("ENTRA_AUTH_DEMO_WRONG_SECRET", lab.new_secret())
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "client_secret": "env:ENTRA_AUTH_DEMO_WRONG_SECRET",
+    }

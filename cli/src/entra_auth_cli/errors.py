@@ -1,0 +1,67 @@
+"""How failures leave the process: one line on stderr and the exit code DESIGN.md pins.
+
+0 success; 1 sign-in refused or failed at Entra or the identity endpoint
+(``AuthenticationError``) and unexpected internal errors; 2 bad usage, input or configuration
+(``UsageError`` and its kin, and command-line parsing errors). Unexpected errors exit 1 rather
+than 2 because the user's input was not shown to be at fault; the line says to rerun with
+``--debug`` for the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+PREFIX = "entra-auth: error: "
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def one_line(text: str) -> str:
+    """Multi-line messages folded onto one line, so scripts can grep and log them."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _click_exception_type() -> type[BaseException]:
+    try:  # typer >= 0.20 vendors click
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - older typer with click as a dependency
+        from click.exceptions import ClickException  # type: ignore[no-redef]
+    return ClickException
+
+
+def report(exc: BaseException, *, debug: bool) -> int:
+    """Print ``exc`` as one line on stderr (after a redacted traceback with ``--debug``) and
+    return the exit code for it."""
+    from .debug_logging import redactor
+
+    if debug:
+        sys.stderr.write(redactor("".join(traceback.format_exception(exc))))
+    if isinstance(exc, KeyboardInterrupt):
+        sys.stderr.write("entra-auth: interrupted\n")
+        return EXIT_INTERRUPTED
+
+    click_exception = _click_exception_type()
+    if isinstance(exc, click_exception):
+        message = one_line(exc.format_message())  # type: ignore[attr-defined]
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            message += f" (see '{ctx.command_path} --help')"
+        code = int(getattr(exc, "exit_code", EXIT_USAGE))
+    else:
+        from entra_auth import EntraAuthError
+
+        if isinstance(exc, EntraAuthError):
+            message = one_line(str(exc)) or type(exc).__name__
+            code = int(exc.exit_code)
+        else:
+            detail = one_line(str(exc))
+            message = f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else "")
+            if not debug:
+                message += " (run with --debug for details)"
+            code = EXIT_REFUSED
+    sys.stderr.write(PREFIX + redactor(message) + "\n")
+    sys.stderr.flush()
+    return code

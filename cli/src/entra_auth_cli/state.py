@@ -1,0 +1,102 @@
+"""The saved connection: what ``connect`` leaves behind for later ``context`` and ``token``
+processes, in ``$XDG_STATE_HOME/entra-auth/connection.json`` (mode 0600, written atomically).
+
+It holds everything needed to sign in again and nothing that is secret: secret options are kept
+as the references the user gave (``env:AZURE_CLIENT_SECRET``), never as values. The environment
+is saved resolved (authority host, Graph endpoint, CA bundle) so a later ``token`` talks to the
+same authority ``connect`` did, whatever ``AZURE_AUTHORITY_HOST`` says by then.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+FILE_NAME = "connection.json"
+
+
+@dataclass
+class SavedConnection:
+    provider: str
+    options: dict[str, Any]
+    """Provider options; secret options are references only."""
+    environment: dict[str, str]
+    """``Environment.as_dict()``: name, authority_host, graph_endpoint, optional ca_bundle."""
+    context_scope: str
+    context: dict[str, Any]
+    """``EntraContext.as_dict()`` as the token described it at connect time."""
+    profile: str | None = None
+    connected_at: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
+    version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        ordered = {"version": data.pop("version"), **data}
+        return json.dumps(ordered, indent=2) + "\n"
+
+    def describe(self) -> str:
+        ctx = self.context
+        who = ctx.get("AppName") or ctx.get("ClientId") or "?"
+        return f"{who} ({self.provider}) in tenant {ctx.get('TenantId') or '?'}"
+
+
+def connection_file() -> Path:
+    from entra_auth import paths
+
+    return paths.state_dir() / FILE_NAME
+
+
+def save(connection: SavedConnection) -> Path:
+    from entra_auth.files import atomic_write_text
+
+    path = connection_file()
+    atomic_write_text(path, connection.to_json())
+    return path
+
+
+def load() -> SavedConnection:
+    """The saved connection; a ``UsageError`` (exit 2) that says how to connect when there is
+    none or it cannot be read."""
+    from entra_auth import UsageError
+
+    path = connection_file()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            "not connected; run entra-auth connect --client-id ID --tenant-id ID "
+            "--client-secret env:NAME (or another sign-in method; see entra-auth connect --help)"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the saved connection {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw)
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"format version {data.get('version')!r}")
+        known = {k: data[k] for k in SavedConnection.__dataclass_fields__ if k in data}
+        return SavedConnection(**known)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise UsageError(
+            f"the saved connection {path} is unreadable ({exc}); run entra-auth disconnect, "
+            "then entra-auth connect again"
+        ) from None
+
+
+def forget() -> SavedConnection | None:
+    """Remove the saved connection; what was forgotten, or None when there was nothing."""
+    path = connection_file()
+    try:
+        previous: SavedConnection | None = load()
+    except Exception:
+        previous = None
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    return previous or SavedConnection("unknown", {}, {}, "Process", {})

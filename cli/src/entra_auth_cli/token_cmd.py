@@ -1,0 +1,67 @@
+"""``entra-auth token``: an access token for scripts (``curl -H "Authorization: Bearer $(…)"``).
+
+It signs in again from the saved recipe: one token request per process (msal's tenant
+discovery aside), secrets resolved from their references at that moment.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+from .output import echo, to_json
+
+
+class TokenOutput(enum.StrEnum):
+    raw = "raw"
+    json = "json"
+
+
+def token(
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Scope to request; repeatable. Default: the environment's Graph "
+            "'.default' scope (https://graph.microsoft.com/.default).",
+        ),
+    ] = None,
+    output: Annotated[
+        TokenOutput,
+        typer.Option(case_sensitive=False, help="raw: the token alone; json: token and expiry."),
+    ] = TokenOutput.raw,
+) -> None:
+    """Print an access token for the current connection."""
+    from entra_auth import Environment, connect
+
+    from . import state
+
+    saved = state.load()
+    env = Environment(**saved.environment)
+    scopes = tuple(scope) if scope else (env.default_scope,)
+    credential = connect(
+        saved.provider,
+        environment=env,
+        context_scope=saved.context_scope,
+        scopes=scopes,
+        fetch_token=False,
+        **saved.options,
+    )
+    try:
+        info = credential.get_token_info(*scopes)
+    finally:
+        credential.close()
+    if output is TokenOutput.json:
+        echo(
+            to_json(
+                {
+                    "token_type": info.token_type,
+                    "access_token": info.token,
+                    "expires_on": info.expires_on,
+                    "scopes": list(scopes),
+                }
+            )
+        )
+    else:
+        echo(info.token)
