@@ -1,0 +1,40 @@
+"""Core's certificate stores, registered through the same hook a plugin uses, first in search
+order (DESIGN.md "Certificate lookup"): ``ENTRA_AUTH_CERT_PATH`` folders, the entra-auth store,
+then the .NET CurrentUser\\My store of PowerShell 7 on Linux and macOS.
+
+Imported at every start of the tool, so it must stay free of cryptography imports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ..hookspecs import hookimpl
+from ..paths import data_dir
+from .stores import CertificateStore, DotNetStore, FolderStore
+
+CERT_PATH_ENV = "ENTRA_AUTH_CERT_PATH"
+
+
+def tool_store_path() -> Path:
+    """``$XDG_DATA_HOME/entra-auth/certs``: where to put certificates for entra-auth alone."""
+    return data_dir() / "certs"
+
+
+def builtin_stores() -> list[CertificateStore]:
+    stores: list[CertificateStore] = [
+        FolderStore(Path(folder), CERT_PATH_ENV)
+        for folder in os.environ.get(CERT_PATH_ENV, "").split(os.pathsep)
+        if folder.strip()
+    ]
+    stores.append(FolderStore(tool_store_path(), "entra-auth store"))
+    stores.append(DotNetStore())
+    return stores
+
+
+@hookimpl
+def entra_auth_register_certificate_stores(register: Callable[[CertificateStore], None]) -> None:
+    for store in builtin_stores():
+        register(store)
