@@ -35,12 +35,17 @@ SECRET = "1"
 CERTIFICATE = "2"
 
 
-def check_secret(app: AppRegistration, secret: str) -> str:
-    """Compare in constant time against every registered secret."""
-    given = secret.encode("utf-8", "surrogatepass")
+def check_secret(app: AppRegistration, *candidates: str) -> str:
+    """Compare in constant time against every registered secret.
+
+    More than one candidate comes from client_secret_basic: RFC 6749 wants the secret
+    form-urlencoded inside the header, many clients (requests' HTTPBasicAuth) send it raw.
+    """
     matched = False
-    for registered in app.secrets:
-        matched |= hmac.compare_digest(given, registered.encode("utf-8"))
+    for candidate in dict.fromkeys(candidates):
+        given = candidate.encode("utf-8", "surrogatepass")
+        for registered in app.secrets:
+            matched |= hmac.compare_digest(given, registered.encode("utf-8"))
     if not matched:
         raise errors.bad_secret(app.client_id)
     return SECRET

@@ -108,7 +108,7 @@ def _form(request: Request) -> dict[str, str]:
     return form
 
 
-def _basic_credentials(request: Request) -> tuple[str, str] | None:
+def _basic_credentials(request: Request) -> tuple[str, str, str] | None:
     """client_secret_basic: base64 of form-urlencoded id and secret joined by a colon."""
     auth = request.header("authorization")
     if not auth:
@@ -129,7 +129,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         raise errors.EntraError(
             401, "invalid_client", 7000218, "The Basic authorization header is malformed."
         )
-    return unquote_plus(client_id), unquote_plus(secret)
+    return unquote_plus(client_id), unquote_plus(secret), secret
 
 
 def _resource_of(scope: str) -> str:
@@ -182,16 +182,17 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
             resource = _resource_of(scope)
 
         secret = form.get("client_secret")
+        secrets = [secret] if secret is not None else []
         if basic:
             if secret is not None:
                 raise errors.both_credentials()
-            secret = basic[1]
+            secrets = [basic[1], basic[2]]
         assertion = form.get("client_assertion")
-        if secret is not None and assertion is not None:
+        if secrets and assertion is not None:
             raise errors.both_credentials()
-        if secret is not None:
+        if secrets:
             log["credential"] = "secret"
-            credential_type = client_auth.check_secret(app, secret)
+            credential_type = client_auth.check_secret(app, *secrets)
         elif assertion is not None:
             log["credential"] = "certificate"
             credential_type = client_auth.check_assertion(
