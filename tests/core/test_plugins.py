@@ -124,9 +124,9 @@ def test_disabled_plugins_are_not_loaded(site: Path, monkeypatch: pytest.MonkeyP
     install_distribution(site, "entra-vault", "tp_vault2", THIRD_PARTY.replace("{name}", "vault"))
     monkeypatch.setenv("ENTRA_AUTH_DISABLE_PLUGINS", "entra-vault, client-secret")
     host = build_host()
-    assert host.providers() == {}
+    assert "client-secret" not in host.providers() and "vault" not in host.providers()
     assert "tp_vault2" not in sys.modules
-    with pytest.raises(UsageError, match="unknown provider 'vault'; installed providers: none"):
+    with pytest.raises(UsageError, match="unknown provider 'vault'; installed providers: "):
         host.get_provider("vault")
 
 
