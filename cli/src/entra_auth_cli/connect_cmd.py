@@ -150,13 +150,13 @@ def connect(
     ] = Output.table,
 ) -> None:
     """Sign in as an application (Connect-Entra) and remember the connection."""
-    from entra_auth import Environment, UsageError
+    from entra_auth import UsageError, plugins
     from entra_auth import connect as entra_connect
-    from entra_auth.environments import resolve_environment
+    from entra_auth.config import load_config
+    from entra_auth.connect import resolve_request
 
     from . import state
-    from .config import PROFILE_ENV, load_config
-    from .sign_in_methods import ConnectFlags, build_request, require_installed
+    from .sign_in_methods import CHOOSE_A_METHOD, ConnectFlags, build_request, require_installed
 
     flags = ConnectFlags(
         client_id=client_id,
@@ -174,26 +174,32 @@ def connect(
         provider=provider,
         option=option or (),
     )
+    request = build_request(flags, environ=os.environ)
+    scope: str | None = None
+    if context_scope is not None:
+        scope = CONTEXT_SCOPES.get(context_scope.lower())
+        if scope is None:
+            raise UsageError(
+                f"--context-scope {context_scope!r} is not one of Process, CurrentUser"
+            )
     config = load_config()
-    profile_name = profile
-    if profile_name is None and not flags.methods() and not flags.provider:
-        # No method on the command line: fall back to ENTRA_AUTH_PROFILE, then default_profile.
-        profile_name = os.environ.get(PROFILE_ENV, "").strip() or config.default_profile
-    request = build_request(
-        flags,
-        profile_name=profile_name,
-        profile=config.profile(profile_name) if profile_name else None,
-        environ=os.environ,
+    if request.provider is None and config.selected_profile_name(profile) is None:
+        raise UsageError(CHOOSE_A_METHOD)
+    if request.provider is not None:
+        require_installed(request.provider)
+    # Without a method flag, --profile / ENTRA_AUTH_PROFILE / default_profile say how.
+    resolved = resolve_request(
+        config, plugins.get_host(), request.provider, profile, environment, scope, request.options
     )
-    scope_text = context_scope or request.context_scope or "Process"
-    scope = CONTEXT_SCOPES.get(scope_text.lower())
-    if scope is None:
-        raise UsageError(f"--context-scope {scope_text!r} is not one of Process, CurrentUser")
-    env: Environment = resolve_environment(environment or request.environment, config.environments)
-    require_installed(request.provider)
+    require_installed(resolved.provider)
+    env = resolved.environment
 
     credential = entra_connect(
-        request.provider, environment=env, context_scope=scope, **request.options
+        resolved.provider,
+        environment=env,
+        context_scope=resolved.context_scope,
+        config=config,
+        **resolved.options,
     )
     try:
         context = credential.context.as_dict()
@@ -201,12 +207,12 @@ def connect(
         credential.close()
     state.save(
         state.SavedConnection(
-            provider=request.provider,
-            options=request.options,
+            provider=resolved.provider,
+            options=resolved.options,
             environment=env.as_dict(),
-            context_scope=scope,
+            context_scope=resolved.context_scope,
             context=context,
-            profile=request.profile,
+            profile=resolved.profile,
         )
     )
     if output is Output.json:

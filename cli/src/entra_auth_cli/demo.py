@@ -59,6 +59,10 @@ def demo() -> None:
             )
             lab = DemoLab(emulator, workdir, environment)
             lab.set_env("NO_PROXY", _no_proxy())  # a corporate proxy must not see loopback calls
+            # requests lets these variables override a session's own CA bundle, which would
+            # make TLS to the emulator fail on machines that set them for a corporate CA.
+            for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AZURE_AUTHORITY_HOST"):
+                lab.unset_env(name)
             echo(f"Entra ID emulator running at {emulator.authority_host} (tenant {lab.tenant_id})")
             shown: list[str] = []
             try:

@@ -72,6 +72,12 @@ class DemoLab:
             self._saved_env[name] = os.environ.get(name)
         os.environ[name] = value
 
+    def unset_env(self, name: str) -> None:
+        """Remove a variable in this process only, restored when the demo ends."""
+        if name not in self._saved_env:
+            self._saved_env[name] = os.environ.get(name)
+        os.environ.pop(name, None)
+
     def restore_env(self) -> None:
         for name, value in self._saved_env.items():
             if value is None:

@@ -22,5 +22,5 @@ def emulator(ctx: typer.Context) -> None:
             f"the emulator is not installed; install {EMULATOR_DISTRIBUTION} "
             "(pip install 'entra-auth-cli[demo]')"
         ) from None
-    code = emulator_main(list(ctx.args))
+    code = emulator_main(list(ctx.args), prog="entra-auth emulator")
     raise typer.Exit(int(code or 0))

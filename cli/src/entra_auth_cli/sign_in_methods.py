@@ -78,22 +78,16 @@ class ConnectFlags:
 
 @dataclass
 class ConnectRequest:
-    provider: str
+    """What the flags ask for; ``provider`` is None when only a profile can say."""
+
+    provider: str | None
     options: dict[str, Any] = field(default_factory=dict)
-    environment: str | None = None
-    context_scope: str | None = None
-    profile: str | None = None
 
 
-def build_request(
-    flags: ConnectFlags,
-    *,
-    profile_name: str | None = None,
-    profile: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str],
-) -> ConnectRequest:
-    """Provider and options from the flags over an optional profile; ``UsageError`` for a
-    combination that cannot work, before anything is loaded or sent."""
+def build_request(flags: ConnectFlags, *, environ: Mapping[str, str]) -> ConnectRequest:
+    """Provider and options from the flags; ``UsageError`` for a combination that cannot
+    work, before anything is loaded or sent. Merging with a profile is core's job
+    (``entra_auth.connect.resolve_request``): flags win over the profile's values."""
     from entra_auth import UsageError
 
     methods = flags.methods()
@@ -116,22 +110,6 @@ def build_request(
         provider = next(p for f, _, p in METHOD_FLAGS if f == methods[0])
     if flags.provider:
         provider = flags.provider
-
-    request_profile: dict[str, Any] = dict(profile or {})
-    profile_provider = request_profile.pop("provider", None)
-    environment = request_profile.pop("environment", None)
-    context_scope = request_profile.pop("context_scope", None)
-    if profile is not None:
-        if provider and profile_provider and provider != profile_provider:
-            raise UsageError(
-                f"profile {profile_name!r} signs in with {profile_provider!r} but "
-                f"{methods[0] if methods else '--provider'} picks {provider!r}; drop one"
-            )
-        provider = provider or profile_provider
-        options = {**request_profile, **options}
-    if not provider:
-        raise UsageError(CHOOSE_A_METHOD)
-
     for attr, option in OPTION_FLAGS.items():
         value = getattr(flags, attr)
         if value is None or value is False:
@@ -139,7 +117,7 @@ def build_request(
         options[option] = value
     options.update(parse_option_pairs(flags.option))
     options = {key: value for key, value in options.items() if value is not None}
-    return ConnectRequest(provider, options, environment, context_scope, profile_name)
+    return ConnectRequest(provider, options)
 
 
 def parse_option_pairs(pairs: Sequence[str]) -> dict[str, str]:

@@ -33,7 +33,8 @@ def token(
     ] = TokenOutput.raw,
 ) -> None:
     """Print an access token for the current connection."""
-    from entra_auth import Environment, connect
+    from entra_auth import Environment, connect, paths
+    from entra_auth.config import Config
 
     from . import state
 
@@ -46,6 +47,10 @@ def token(
         context_scope=saved.context_scope,
         scopes=scopes,
         fetch_token=False,
+        # A token cached by CurrentUser is served without loading the provider (nor msal).
+        defer_create=True,
+        # The saved connection is complete: a config edited since must not change it.
+        config=Config(paths.config_file()),
         **saved.options,
     )
     try:
