@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from entra_auth import ConfigurationError, UsageError, connect
 from entra_auth.config import load_config
 from entra_auth.connect import resolve_request

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import entra_auth
 import pytest
+
+import entra_auth
 from entra_auth import AuthenticationError, Environment, UsageError
 
 

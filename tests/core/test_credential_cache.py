@@ -8,6 +8,7 @@ import time
 
 import pytest
 from counting_source import CountingSource
+
 from entra_auth import AccessToken, AccessTokenInfo, AuthenticationError, EntraContext
 from entra_auth.credential import EntraCredential
 from entra_auth.tokens import TokenResult

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from entra_auth import BUILTIN_ENVIRONMENTS, ConfigurationError, Environment
 from entra_auth.environments import resolve_environment
 

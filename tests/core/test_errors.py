@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from entra_auth import AuthenticationError, EntraAuthError, UsageError
 from entra_auth.errors import AADSTS_HINTS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+
 from entra_auth import hookspecs
 
 HOOKS = [

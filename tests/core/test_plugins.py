@@ -7,8 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import entra_auth
 import pytest
+
+import entra_auth
 from entra_auth import PluginError, UsageError
 from entra_auth.plugins import build_host
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from entra_auth import Secret, SecretReferenceError, UsageError, connect
 from entra_auth.plugins import build_host
 

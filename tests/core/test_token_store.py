@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from counting_source import CountingSource
+
 from entra_auth import EntraContext
 from entra_auth.credential import EntraCredential
 from entra_auth.token_store import FileTokenStore, partition_key
