@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 from emulator_helpers import GRAPH_SCOPE, TENANT, session_for
+
 from entra_auth_emulator import Emulator
 from entra_auth_emulator.pki import CertifiedKey, make_ca, make_leaf_cert
 

@@ -12,6 +12,7 @@ import jwt
 import msal
 import requests
 from cryptography.hazmat.primitives import hashes
+
 from entra_auth_emulator import Emulator
 from entra_auth_emulator.pki import CertifiedKey
 

@@ -11,6 +11,7 @@ import jwt
 import pytest
 import requests
 from emulator_helpers import GRAPH, GRAPH_SCOPE, TENANT, cca, new_client_id, session_for
+
 from entra_auth_emulator import Emulator
 from entra_auth_emulator.pki import CertifiedKey, make_leaf_cert
 

@@ -19,6 +19,7 @@ from emulator_helpers import (
     session_for,
     x5t,
 )
+
 from entra_auth_emulator import Emulator
 from entra_auth_emulator.pki import CertifiedKey, make_leaf_cert
 
