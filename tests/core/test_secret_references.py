@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,51 @@ def test_undeclared_option_lists_the_declared_ones() -> None:
         )
     assert "does not take --certificate-thumbprint" in str(caught.value)
     assert "--client-id, --tenant-id, --client-secret" in str(caught.value)
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend: the OS keyring is the boundary faked here."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    backend_cls = type("TestKeyring", (MemoryKeyring, KeyringBackend), {})
+    backend = backend_cls()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_keyring_reference(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.set_password("entra-auth", "contoso", SECRET)
+    assert resolve("keyring:entra-auth/contoso") == SECRET
+
+
+def test_keyring_reference_to_missing_entry_says_how_to_store_it(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    with pytest.raises(SecretReferenceError, match="keyring set entra-auth contoso"):
+        resolve("keyring:entra-auth/contoso")
+
+
+def test_keyring_reference_needs_service_and_name() -> None:
+    with pytest.raises(SecretReferenceError, match="SERVICE/NAME"):
+        resolve("keyring:justone")

@@ -74,7 +74,38 @@ def entra_auth_resolve_secret(reference: str) -> str | None:
         return _from_env(rest)
     if scheme == "file":
         return _from_file(rest)
+    if scheme == "keyring":
+        return _from_keyring(rest)
     return None
+
+
+def _from_keyring(target: str) -> str:
+    """``keyring:SERVICE/NAME`` through the ``keyring`` package (the ``keyring`` extra)."""
+    service, _, username = target.rpartition("/")
+    if not service or not username:
+        raise SecretReferenceError(
+            "keyring: needs SERVICE/NAME, for example keyring:entra-auth/contoso-automation"
+        )
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:
+        raise SecretReferenceError(
+            "secret reference keyring: needs the keyring package; install it with "
+            "pip install 'entra-auth[keyring]'"
+        ) from None
+    try:
+        value = keyring.get_password(service, username)
+    except keyring.errors.KeyringError as exc:
+        raise SecretReferenceError(
+            f"the OS keyring could not be read for {service}/{username}: {type(exc).__name__}"
+        ) from None
+    if not value:
+        raise SecretReferenceError(
+            f"no secret stored in the keyring for {service}/{username}; store it with: "
+            f"keyring set {service} {username}"
+        )
+    return value
 
 
 def _from_env(name: str) -> str:
