@@ -1,0 +1,62 @@
+"""entra-auth provider ``managed-identity``: sign in as the Azure resource this code runs on.
+
+``--identity`` alone is the system-assigned identity; ``--client-id``, ``--object-id`` or
+``--resource-id`` names a user-assigned one. The host (IMDS, App Service, Arc, Service Fabric,
+Cloud Shell, Azure ML) is read from the environment as msal and azure-identity read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from entra_auth import Option, Provider, ProviderSettings, TokenSource, UsageError, hookimpl
+
+from .hosts import Host, detect_host
+from .identity import Identity
+
+__all__ = ["ManagedIdentityProvider", "create_source"]
+
+
+class ManagedIdentityProvider(Provider):
+    name = "managed-identity"
+    summary = "The Azure managed identity of this VM, App Service, Arc server or other host."
+    auth_type = "ManagedIdentity"
+    options = (
+        Option(
+            "client_id",
+            "Client (application) id of a user-assigned identity; leave out for the "
+            "system-assigned identity.",
+        ),
+        Option("object_id", "Object (principal) id of a user-assigned identity."),
+        Option("resource_id", "ARM resource id of a user-assigned identity."),
+    )
+
+    def validate(self, options: Mapping[str, Any]) -> None:
+        Identity.from_options(options)
+
+    def create(self, settings: ProviderSettings) -> TokenSource:
+        return create_source(Identity.from_options(settings.options), detect_host())
+
+
+def create_source(identity: Identity, host: Host) -> TokenSource:
+    """The token source for ``identity`` on ``host``; refuses, before any request, what the
+    host cannot do."""
+    from .source import ManagedIdentityTokenSource
+
+    if identity.user_assigned and not host.supports_user_assigned:
+        raise UsageError(
+            f"{host.source} does not let the caller choose a user-assigned identity (it was "
+            f"selected by {host.chosen_by}); drop --client-id/--object-id/--resource-id"
+            + (
+                " and configure the identity on the cluster's application manifest"
+                if host.source == "ServiceFabric"
+                else ""
+            )
+        )
+    return ManagedIdentityTokenSource(identity, host)
+
+
+@hookimpl
+def entra_auth_register_providers(register: Callable[[Provider], None]) -> None:
+    register(ManagedIdentityProvider())

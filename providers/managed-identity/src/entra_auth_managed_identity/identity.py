@@ -1,0 +1,86 @@
+"""Which managed identity to use: system-assigned, or a user-assigned one named by one id.
+
+PowerShell's ``Connect-Entra -Identity -ClientId`` names a user-assigned identity by client id;
+azure-identity and msal also accept the object (principal) id or the ARM resource id. Exactly
+one id may be given: two could name different identities, and the endpoint would pick silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from entra_auth import UsageError
+
+if TYPE_CHECKING:
+    from .hosts import Host
+
+SYSTEM_ASSIGNED = "SystemAssigned"
+# Option name -> msal's ManagedIdentity id type (also what the context shows).
+ID_KINDS = {"client_id": "ClientId", "object_id": "ObjectId", "resource_id": "ResourceId"}
+_FLAGS = {"client_id": "--client-id", "object_id": "--object-id", "resource_id": "--resource-id"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """``kind`` is ``SystemAssigned``, ``ClientId``, ``ObjectId`` or ``ResourceId``."""
+
+    kind: str = SYSTEM_ASSIGNED
+    value: str | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Identity:
+        given = {name: str(options[name]).strip() for name in ID_KINDS if options.get(name)}
+        if len(given) > 1:
+            flags = " and ".join(_FLAGS[name] for name in given)
+            raise UsageError(
+                f"a managed identity is named by one id; got {flags} (give --client-id, "
+                "--object-id or --resource-id, or none for the system-assigned identity)"
+            )
+        if not given:
+            return cls()
+        ((name, value),) = given.items()
+        if not value:
+            raise UsageError(f"{_FLAGS[name]} is empty")
+        if name == "resource_id" and not value.startswith("/subscriptions/"):
+            raise UsageError(
+                "--resource-id takes the identity's ARM resource id, e.g. /subscriptions/…/"
+                "resourceGroups/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME"
+            )
+        return cls(ID_KINDS[name], value)
+
+    @property
+    def user_assigned(self) -> bool:
+        return self.kind != SYSTEM_ASSIGNED
+
+    @property
+    def account(self) -> str:
+        """What the context shows as Account: ``SystemAssigned`` or the id used."""
+        return self.value if self.value else SYSTEM_ASSIGNED
+
+    def describe(self) -> str:
+        if not self.user_assigned:
+            return "the system-assigned identity"
+        label = {"ClientId": "client id", "ObjectId": "object id", "ResourceId": "resource id"}
+        return f"the user-assigned identity with {label[self.kind]} {self.value}"
+
+    def msal(self) -> dict[str, Any]:
+        """msal's ``ManagedIdentity`` dict shape."""
+        import msal
+
+        if not self.user_assigned:
+            return msal.SystemAssignedManagedIdentity()
+        key = {"ClientId": "client_id", "ObjectId": "object_id", "ResourceId": "resource_id"}
+        return msal.UserAssignedManagedIdentity(**{key[self.kind]: self.value})
+
+    def not_found_hint(self, host: Host) -> str:
+        if not self.user_assigned:
+            return (
+                f"{host.source} has no system-assigned identity here; enable it on the resource, "
+                "or name a user-assigned identity with --client-id"
+            )
+        return (
+            f"{self.describe()} is not assigned to this resource; check the id and the "
+            "resource's Identity > User assigned list"
+        )
