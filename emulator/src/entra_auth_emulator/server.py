@@ -64,6 +64,10 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors (bad request line, headers too long, unknown method) as JSON too."""
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            # An unparseable request line leaves the default 0.9, which would suppress the
+            # status line and headers; answer as HTTP/1.1 so the client can read the error.
+            self.request_version = "HTTP/1.1"
         body = json.dumps(
             {"error": "invalid_request", "error_description": message or self.responses.get(
                 code, ("",))[0]}
