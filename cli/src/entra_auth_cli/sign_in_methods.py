@@ -197,7 +197,8 @@ def require_installed(provider: str) -> None:
     if provider in blocked or distribution in blocked:
         blocked_text = ",".join(sorted(blocked))
         raise UsageError(
-            f"the {provider} provider is disabled by {plugins.DISABLE_ENV}={blocked_text}"
+            f"the {provider} provider ({distribution}) is disabled by "
+            f"{plugins.DISABLE_ENV}={blocked_text}"
         )
     raise UsageError(
         f"the {provider} provider is not installed; install the {distribution} distribution "
