@@ -147,3 +147,106 @@ def _wrong_secret(lab: DemoLab) -> dict[str, Any]:
         "tenant_id": app.tenant_id,
         "client_secret": "env:ENTRA_AUTH_DEMO_WRONG_SECRET",
     }
+
+
+# -- certificates: cert-thumbprint, cert-name, cert-object ---------------------------------------
+
+
+def _demo_cert_folder(lab: DemoLab) -> Path:
+    """One folder for every certificate step, on ENTRA_AUTH_CERT_PATH: the stores are listed
+    once per process, so every step must use the same one. The user's own stores are only
+    read, never written."""
+    folder = lab.workdir / "certs"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    lab.set_env("ENTRA_AUTH_CERT_PATH", str(folder))
+    return folder
+
+
+@demo_step("cert-thumbprint", "a certificate found by thumbprint (ENTRA_AUTH_CERT_PATH)")
+def _cert_thumbprint(lab: DemoLab) -> dict[str, Any]:
+    from entra_auth_emulator.pki import make_leaf_cert
+
+    cert = make_leaf_cert("CN=contoso-automation-demo,O=Contoso")
+    cert.write_pfx(_demo_cert_folder(lab) / f"{cert.thumbprint}.pfx")
+    app = lab.register_app(certificates=[cert.certificate])
+    spaced = " ".join(cert.thumbprint[i : i + 2] for i in range(0, 40, 2))
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_thumbprint": spaced,
+    }
+
+
+@demo_step("cert-name", "the newest valid of three certificates named CN=nightly-export-demo")
+def _cert_name(lab: DemoLab) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    from entra_auth_emulator.pki import make_leaf_cert
+
+    now = datetime.now(UTC)
+    folder = _demo_cert_folder(lab)
+    certs = [
+        make_leaf_cert(
+            "CN=nightly-export-demo",
+            not_before=now - timedelta(days=start),
+            not_after=now + timedelta(days=end),
+        )
+        for start, end in ((700, -300), (200, 165), (10, 355))  # expired, older, newest
+    ]
+    for name, cert in zip(("expired", "older", "newest"), certs, strict=True):
+        cert.write_pem(folder / f"nightly-{name}.pem")
+    app = lab.register_app(certificates=[c.certificate for c in certs])
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_name": "CN=nightly-export-demo",
+    }
+
+
+@demo_step("cert-object", "a .pfx file with its password by reference (env:ENTRA_AUTH_DEMO_PFX)")
+def _cert_object(lab: DemoLab) -> dict[str, Any]:
+    from entra_auth_emulator.pki import make_leaf_cert
+
+    cert = make_leaf_cert("CN=contoso-pfx-demo")
+    password = lab.new_secret()
+    path = cert.write_pfx(lab.workdir / "contoso-pfx-demo.pfx", password)
+    lab.set_env("ENTRA_AUTH_DEMO_PFX", password)
+    app = lab.register_app(certificates=[cert.certificate])
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_path": str(path),
+        "certificate_password": "env:ENTRA_AUTH_DEMO_PFX",
+    }
+
+
+@demo_step("cert-object", "subject name + issuer: a CA-issued certificate sent with its chain")
+def _cert_sni(lab: DemoLab) -> dict[str, Any]:
+    from entra_auth_emulator.pki import make_ca, make_leaf_cert
+
+    root = make_ca("CN=Contoso Demo Root CA,O=Contoso")
+    issuing = make_ca("CN=Contoso Demo Issuing CA,O=Contoso", issuer=root)
+    leaf = make_leaf_cert("CN=sni-demo.contoso.com", issuer=issuing)
+    path = leaf.write_pem(lab.workdir / "sni-demo.pem", with_chain=True)
+    app = lab.register_app(trusted_issuers=[root.certificate])  # no certificate uploaded
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_path": str(path),
+        "send_certificate_chain": True,
+    }
+
+
+@demo_step("cert-object", "a certificate not uploaded to the app, refused by Entra", refusal=True)
+def _cert_unregistered(lab: DemoLab) -> dict[str, Any]:
+    from entra_auth_emulator.pki import make_leaf_cert
+
+    uploaded, used = make_leaf_cert("CN=uploaded-demo"), make_leaf_cert("CN=not-uploaded-demo")
+    app = lab.register_app(
+        display_name="Contoso Refused (demo)", certificates=[uploaded.certificate]
+    )
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_path": str(used.write_pem(lab.workdir / "not-uploaded-demo.pem")),
+    }
