@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PROVIDER_DISTRIBUTIONS: dict[str, str] = {
@@ -115,6 +116,9 @@ def build_request(flags: ConnectFlags, *, environ: Mapping[str, str]) -> Connect
         if value is None or value is False:
             continue
         options[option] = value
+    if "certificate_path" in options:
+        # Saved for later processes, which may run from another folder.
+        options["certificate_path"] = str(Path(options["certificate_path"]).expanduser().absolute())
     options.update(parse_option_pairs(flags.option))
     options = {key: value for key, value in options.items() if value is not None}
     return ConnectRequest(provider, options)
