@@ -142,6 +142,12 @@ class Emulator:
             self.identity_endpoint = http_base + APP_SERVICE_PATH
             self.ca_bundle = str(material.ca_bundle)
             service.authority_host = self.authority_host
+            from .azure_hosts import AzureHosts
+
+            service.azure_hosts = self.azure_hosts = AzureHosts(
+                http_base=http_base, https_base=self.authority_host, secret=self.identity_header,
+                tls_cert=material.tls_cert, arc_token_dir=Path(state_dir) / "arc-tokens",
+            )
             for listener in listeners:
                 listener.start()
             self._listeners = listeners

@@ -17,6 +17,10 @@ ENDPOINTS = (
     "jwks",
     "imds",
     "appservice",
+    "arc",
+    "servicefabric",
+    "cloudshell",
+    "machinelearning",
     "any",
 )
 _KEYS = {"endpoint", "path", "status", "retry_after", "delay", "drop", "count"}

@@ -115,6 +115,10 @@ class Service:
     def route(self, request: Request) -> tuple[str, Handler]:
         """Pick the endpoint (its name is what faults and the log use) and its handler."""
         path = request.path
+        hosts = getattr(self, "azure_hosts", None)  # Arc, Service Fabric, Cloud Shell, Azure ML
+        found = hosts.route(self, request) if hosts is not None else None
+        if found is not None:
+            return found
         if request.listener == "identity":
             if path == IMDS_PATH:
                 return "imds", lambda: managed_identity.imds(self, request)

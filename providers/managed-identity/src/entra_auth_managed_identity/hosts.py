@@ -41,16 +41,14 @@ class Host:
 
     def likely_cause(self) -> str:
         """What an unanswered endpoint most often means on this host."""
-        if self.source == IMDS and self.chosen_by == "default":
-            return (
+        if self.source == IMDS:
+            cause = (
                 "this machine is probably not an Azure VM, VM scale set or AKS node with a "
                 "managed identity (off Azure, sign in with a certificate or a client secret)"
             )
-        if self.source == IMDS:
-            return (
-                "AZURE_POD_IDENTITY_AUTHORITY_HOST points there, but no identity endpoint is "
-                "running at that address"
-            )
+            if self.chosen_by != "default":
+                cause += "; AZURE_POD_IDENTITY_AUTHORITY_HOST points there: is that endpoint up?"
+            return cause
         return (
             f"{self.chosen_by} say this is {_HOST_NAMES[self.source]}, but nothing answers "
             "there; check that the managed identity is enabled and the variables are current"
