@@ -176,6 +176,7 @@ def test_certificate_not_registered_on_the_app(register_app, app_cert, other_cer
     assert raised.value.exit_code == 1
     assert raised.value.aadsts_code == 700027
     assert "AADSTS700027" in message and "Certificates & secrets" in message
+    assert f"certificate used: CN=someone-else, thumbprint {other_cert.thumbprint}" in message
     assert "\n" not in message
 
 

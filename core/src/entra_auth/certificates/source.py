@@ -3,14 +3,48 @@ provider shares, so they differ only in how they find the certificate."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from ..errors import AuthenticationError
+from ..msal_confidential import ConfidentialClientSource
 from .assertions import client_credential, signing_algorithm
 
 if TYPE_CHECKING:
-    from ..msal_confidential import ConfidentialClientSource
     from ..providers import ProviderSettings
+    from ..tokens import TokenResult
     from .bundle import CertificateBundle
+
+UNREGISTERED_CERTIFICATE = 700027
+
+
+class CertificateClientSource(ConfidentialClientSource):
+    """A confidential client that signs with a certificate.
+
+    When Entra answers AADSTS700027 it names the key by the thumbprint in the assertion
+    (SHA-256 with PS256), while the portal lists SHA-1 thumbprints; the error then also names
+    the certificate as the portal shows it, so the admin knows which one to upload."""
+
+    def __init__(
+        self, settings: ProviderSettings, bundle: CertificateBundle, **kwargs: Any
+    ) -> None:
+        super().__init__(settings, **kwargs)
+        self._described = f"{bundle.subject}, thumbprint {bundle.thumbprint}"
+
+    def acquire(
+        self, scopes: Sequence[str], *, claims: str | None = None, tenant_id: str | None = None
+    ) -> TokenResult:
+        try:
+            return super().acquire(scopes, claims=claims, tenant_id=tenant_id)
+        except AuthenticationError as exc:
+            if exc.aadsts_code != UNREGISTERED_CERTIFICATE:
+                raise
+            raise AuthenticationError(
+                f"{exc} [certificate used: {self._described}]",
+                error=exc.error,
+                error_codes=exc.error_codes,
+                correlation_id=exc.correlation_id,
+            ) from None
 
 
 def certificate_token_source(
@@ -19,12 +53,11 @@ def certificate_token_source(
     """A confidential-client token source signing with ``bundle``, honouring the shared
     ``signing_algorithm`` and ``send_certificate_chain`` options, with the certificate's
     thumbprint and subject in the context."""
-    from ..msal_confidential import ConfidentialClientSource
-
     algorithm = signing_algorithm(settings.get("signing_algorithm", "PS256"))
     send_chain = bool(settings.get("send_certificate_chain", False))
-    return ConfidentialClientSource(
+    return CertificateClientSource(
         settings,
+        bundle,
         client_id=settings.require("client_id"),
         tenant_id=settings.require("tenant_id"),
         client_credential=lambda: client_credential(
