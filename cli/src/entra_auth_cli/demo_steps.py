@@ -250,3 +250,57 @@ def _cert_unregistered(lab: DemoLab) -> dict[str, Any]:
         "tenant_id": app.tenant_id,
         "certificate_path": str(used.write_pem(lab.workdir / "not-uploaded-demo.pem")),
     }
+
+
+# -- managed-identity -----------------------------------------------------------------------------
+
+# Variables that would send the demo to a real identity endpoint instead of the emulator's.
+_HOST_VARIABLES = (
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+)
+
+
+def _demo_imds(lab: DemoLab) -> None:
+    """Route managed identity requests to the emulator's IMDS, never to 169.254.169.254."""
+    for name in _HOST_VARIABLES:
+        lab.unset_env(name)
+    lab.set_env("AZURE_POD_IDENTITY_AUTHORITY_HOST", lab.emulator.imds_endpoint)
+
+
+@demo_step("managed-identity", "the VM's system-assigned managed identity (IMDS)")
+def _mi_system(lab: DemoLab) -> dict[str, Any]:
+    _demo_imds(lab)
+    lab.emulator.register_managed_identity(
+        lab.tenant_id, display_name="vm-automation (demo)", roles=list(DEMO_ROLES)
+    )
+    return {}
+
+
+@demo_step("managed-identity", "a user-assigned managed identity by client id (IMDS)")
+def _mi_user(lab: DemoLab) -> dict[str, Any]:
+    _demo_imds(lab)
+    client_id = str(uuid.uuid4())
+    lab.emulator.register_managed_identity(
+        lab.tenant_id,
+        client_id,
+        resource_id=(
+            f"/subscriptions/{uuid.uuid4()}/resourceGroups/demo/providers/"
+            "Microsoft.ManagedIdentity/userAssignedIdentities/nightly-export-demo"
+        ),
+        display_name="nightly-export (demo)",
+        roles=["User.Read.All"],
+    )
+    return {"client_id": client_id}
+
+
+@demo_step(
+    "managed-identity", "a user-assigned identity not assigned to this VM, refused", refusal=True
+)
+def _mi_unknown(lab: DemoLab) -> dict[str, Any]:
+    _demo_imds(lab)
+    return {"client_id": str(uuid.uuid4())}
