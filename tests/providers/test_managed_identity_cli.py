@@ -1,0 +1,141 @@
+"""``entra-auth connect --identity`` as a real subprocess: exit codes, the one error line, the
+saved context, and the fail-fast timings including interpreter start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from typing import Any
+
+import pytest
+from mi_helpers import Identities, register_identities, silent_listener, use_host
+
+
+@pytest.fixture
+def identities(emulator: Any) -> Identities:
+    emulator.reset()
+    return register_identities(emulator)
+
+
+def run(cli_command: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*cli_command, *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),  # monkeypatched per test: the host variables reach the child
+        timeout=60,
+    )
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "account", "id_type"),
+    [
+        ((), "SystemAssigned", "SystemAssigned"),
+        (("--client-id", "{user_client_id}"), "{user_client_id}", "ClientId"),
+        (("--object-id", "{user_object_id}"), "{user_object_id}", "ObjectId"),
+        (("--resource-id", "{user_resource_id}"), "{user_resource_id}", "ResourceId"),
+    ],
+    ids=["system", "client-id", "object-id", "resource-id"],
+)
+def test_connect_identity_then_context(
+    flags: tuple[str, ...],
+    account: str,
+    id_type: str,
+    identities: Identities,
+    emulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    cli_command: list[str],
+) -> None:
+    use_host(monkeypatch, emulator, "IMDS")
+    values = vars(identities)
+    flags = tuple(flag.format(**values) for flag in flags)
+
+    connected = run(cli_command, "connect", "--identity", *flags)
+    assert connected.returncode == 0, connected.stderr
+    assert "Welcome To Microsoft Graph!" in connected.stdout
+
+    shown = run(cli_command, "context", "--output", "json")
+    assert shown.returncode == 0, shown.stderr
+    context = json.loads(shown.stdout)
+    assert context["AuthType"] == "ManagedIdentity"
+    assert context["Account"] == account.format(**values)
+    assert context["ManagedIdentitySource"] == "IMDS"
+    assert context["ManagedIdentityIdType"] == id_type
+    assert context["TenantId"] == identities.tenant_id
+    expected = identities.system_client_id if not flags else identities.user_client_id
+    assert context["ClientId"] == expected
+
+
+def test_connect_identity_on_app_service(
+    identities: Identities, emulator: Any, monkeypatch: pytest.MonkeyPatch, cli_command: list[str]
+) -> None:
+    use_host(monkeypatch, emulator, "AppService")
+
+    assert run(cli_command, "connect", "--identity", "--no-welcome").returncode == 0
+    context = json.loads(run(cli_command, "context", "--output", "json").stdout)
+    assert context["ManagedIdentitySource"] == "AppService"
+
+
+def test_unknown_identity_exits_1_with_one_line(
+    identities: Identities, emulator: Any, monkeypatch: pytest.MonkeyPatch, cli_command: list[str]
+) -> None:
+    use_host(monkeypatch, emulator, "IMDS")
+    unknown = "0badc0de-0000-4000-8000-000000000000"
+
+    result = run(cli_command, "connect", "--identity", "--client-id", unknown)
+
+    assert result.returncode == 1
+    line = error_line(result)
+    assert "Identity not found" in line
+    assert f"client id {unknown} is not assigned" in line
+
+
+def test_two_identity_ids_exit_2(cli_command: list[str]) -> None:
+    result = run(
+        cli_command,
+        "connect",
+        "--identity",
+        "--client-id",
+        "11111111-1111-1111-1111-111111111111",
+        "--object-id",
+        "22222222-2222-2222-2222-222222222222",
+    )
+
+    assert result.returncode == 2
+    error_line(result)
+
+
+def test_off_azure_refused_port_exits_1_fast(cli_command: list[str]) -> None:
+    endpoint = os.environ["AZURE_POD_IDENTITY_AUTHORITY_HOST"]  # a closed loopback port
+
+    started = time.monotonic()
+    result = run(cli_command, "connect", "--identity")
+    elapsed = time.monotonic() - started
+
+    assert result.returncode == 1
+    line = error_line(result)
+    assert f"no managed identity endpoint answered at {endpoint}/metadata/" in line
+    assert "probably not an Azure VM" in line
+    assert elapsed < 4  # 3 s budget plus interpreter start-up, loosely
+
+
+def test_off_azure_silent_listener_exits_1_within_10_seconds(
+    monkeypatch: pytest.MonkeyPatch, cli_command: list[str]
+) -> None:
+    with silent_listener(accept=False) as url:
+        monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", url)
+        started = time.monotonic()
+        result = run(cli_command, "connect", "--identity")
+        elapsed = time.monotonic() - started
+
+    assert result.returncode == 1
+    assert "no answer within" in error_line(result)
+    assert elapsed < 11  # 10 s budget plus interpreter start-up, loosely
