@@ -121,7 +121,9 @@ def test_profile_from_the_config_file(run_cli, secret_in_env, isolated_environme
     assert result.json()["ClientId"] == app.client_id
 
 
-def test_cached_token_needs_no_request_and_no_msal(run_cli, secret_in_env, emulator):
+def test_cached_token_needs_no_request_and_no_msal(
+    run_cli, secret_in_env, emulator, connection_file
+):
     """CurrentUser keeps the token in the 0600 file cache: a new process answers from it
     without loading msal, requests or cryptography, and without asking Entra."""
     app = secret_in_env
@@ -144,3 +146,7 @@ def test_cached_token_needs_no_request_and_no_msal(run_cli, secret_in_env, emula
     assert result["token"].count(".") == 2
     assert result["heavy"] == []
     assert token_requests(emulator, app.tenant_id) == before
+
+    gone = run_cli("disconnect")
+    assert "and 1 cached token" in gone.stdout
+    assert list((connection_file.parent / "tokens").glob("*.json")) == []

@@ -153,7 +153,7 @@ def connect(
     from entra_auth import UsageError, plugins
     from entra_auth import connect as entra_connect
     from entra_auth.config import load_config
-    from entra_auth.connect import resolve_request
+    from entra_auth.connect import resolve_request, validate_options
 
     from . import state
     from .sign_in_methods import CHOOSE_A_METHOD, ConnectFlags, build_request, require_installed
@@ -205,10 +205,12 @@ def connect(
         context = credential.context.as_dict()
     finally:
         credential.close()
+    # Saved as core normalises them, so the CurrentUser cache partition can be found again.
+    entry = plugins.get_host().get_provider(resolved.provider)
     state.save(
         state.SavedConnection(
             provider=resolved.provider,
-            options=resolved.options,
+            options=validate_options(entry.provider, resolved.options),
             environment=env.as_dict(),
             context_scope=resolved.context_scope,
             context=context,
@@ -224,11 +226,14 @@ def connect(
 
 
 def disconnect() -> None:
-    """Forget the saved connection (Disconnect-Entra). Safe to run when not connected."""
+    """Forget the saved connection and its cached tokens (Disconnect-Entra). Safe to run when
+    not connected."""
     from . import state
 
     forgotten = state.forget()
     if forgotten is None:
         echo("Not connected; nothing to forget.")
-    else:
-        echo(f"Disconnected: forgot the saved connection for {forgotten.describe()}.")
+        return
+    tokens = state.forget_cached_tokens(forgotten)
+    cached = f" and {tokens} cached token{'s' if tokens != 1 else ''}" if tokens else ""
+    echo(f"Disconnected: forgot the saved connection for {forgotten.describe()}{cached}.")
