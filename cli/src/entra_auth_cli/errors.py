@@ -46,10 +46,12 @@ def report(exc: BaseException, *, debug: bool) -> int:
     click_exception = _click_exception_type()
     if isinstance(exc, click_exception):
         message = one_line(exc.format_message())  # type: ignore[attr-defined]
+        code = int(getattr(exc, "exit_code", EXIT_USAGE))
+        if not message:  # bare 'entra-auth': the help was already printed
+            return code
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:
             message += f" (see '{ctx.command_path} --help')"
-        code = int(getattr(exc, "exit_code", EXIT_USAGE))
     else:
         from entra_auth import EntraAuthError
 
