@@ -143,6 +143,8 @@ def test_no_match_names_every_place_and_every_candidate(
     expired.write_pem(folder / "expired.pem")
     future.write_pem(folder / "future.pem")
     app_cert.write_pem(folder / "public.pem", include_key=False)  # matches, but no key
+    app_cert.write_pem(folder / "locked.crt", include_key=False)
+    app_cert.write_key(folder / "locked.key", password="x")  # matches, key encrypted
     (folder / "garbage.pfx").write_bytes(b"not a pfx")
     with pytest.raises(CertificateError) as raised:
         by_thumbprint(app, app_cert.thumbprint)

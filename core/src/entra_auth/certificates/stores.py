@@ -121,7 +121,14 @@ def _from_file(path: Path) -> StoredCertificate:
     except CertificateError as exc:
         return StoredCertificate(str(path), problem=_reason(str(exc), path))
     if parsed.private_key is None:
-        return StoredCertificate(str(path), parsed.leaf, problem=parsed.key_problem)
+        problem = parsed.key_problem
+        if problem and "encrypted" in problem:
+            # A lookup has no password to give: say what to do instead.
+            problem = (
+                "its private key is encrypted; keys in a store must not be "
+                "(or use --certificate PATH with --certificate-password)"
+            )
+        return StoredCertificate(str(path), parsed.leaf, problem=problem)
     return StoredCertificate(str(path), parsed.leaf, load=lambda: parsed.bundle())
 
 
