@@ -137,6 +137,19 @@ def test_environment_with_its_own_ca_bundle_needs_no_requests_ca_bundle(
     assert cred.context.app_name == secret_app.display_name
 
 
+def test_environment_ca_bundle_wins_over_a_global_requests_ca_bundle(
+    secret_app: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import certifi
+
+    monkeypatch.setenv("APP_SECRET", secret_app.secret)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # a bundle without the emulator CA
+    lab = Environment(
+        "Lab", emulator.authority_host, "https://graph.microsoft.com", str(emulator.ca_bundle)
+    )
+    assert connect_secret(secret_app, environment=lab).context.app_name == secret_app.display_name
+
+
 def test_untrusted_emulator_ca_is_a_clear_tls_error(
     secret_app: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,17 +102,12 @@ def forget() -> SavedConnection | None:
     return previous or SavedConnection("unknown", {}, {}, "Process", {})
 
 
-TOKEN_CACHE_FOLDER = "tokens"
-"""Where core's CurrentUser cache keeps tokens, under the state directory."""
-
-
 def forget_cached_tokens(connection: SavedConnection) -> int:
     """Remove the CurrentUser cache entries of ``connection``; how many were removed."""
-    from entra_auth import paths
-    from entra_auth.token_store import FileTokenStore, partition_key
+    from entra_auth.token_store import FileTokenStore, cache_folder, partition_key
 
     authority = connection.environment.get("authority_host")
     if not authority:
         return 0
     partition = partition_key(connection.provider, authority, connection.options)
-    return FileTokenStore(paths.state_dir() / TOKEN_CACHE_FOLDER, partition).clear()
+    return FileTokenStore(cache_folder(), partition).clear()

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import paths
 from .config import PROFILE_ENV, Config, load_config
 from .context import EntraContext
 from .credential import EntraCredential, TokenStore
@@ -20,7 +19,7 @@ from .errors import UsageError
 from .plugins import PluginHost, get_host
 from .providers import Provider, ProviderSettings
 from .secret_references import Secret, check_reference
-from .token_store import FileTokenStore, partition_key
+from .token_store import FileTokenStore, cache_folder, partition_key
 
 CONTEXT_SCOPES = ("Process", "CurrentUser")
 
@@ -100,7 +99,7 @@ def connect(
     )
     if store is None and resolved.context_scope == "CurrentUser":
         store = FileTokenStore(
-            paths.state_dir() / "tokens",
+            cache_folder(),
             partition_key(entry.provider.name, env.authority_host, validated),
         )
     default_scopes = tuple(scopes) if scopes else (env.default_scope,)

@@ -21,6 +21,10 @@ class TimeoutSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object):  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
+        if kwargs.get("verify") is None and self.verify is not True:
+            # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's own
+            # ``verify``; an environment's explicit CA bundle must win over a global variable.
+            kwargs["verify"] = self.verify
         return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 

@@ -27,6 +27,13 @@ log = logging.getLogger("entra_auth.token_store")
 FORMAT_VERSION = 1
 
 
+def cache_folder() -> Path:
+    """Where the ``CurrentUser`` token cache lives: ``$XDG_STATE_HOME/entra-auth/tokens``."""
+    from . import paths
+
+    return paths.state_dir() / "tokens"
+
+
 def partition_key(provider: str, authority_host: str, options: Mapping[str, Any]) -> str:
     """A stable name for one connection's tokens: provider, authority and the options that say
     who signs in (secret references included, values never)."""
