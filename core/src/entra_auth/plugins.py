@@ -144,7 +144,13 @@ class PluginHost:
     def _call_each(self, hook_name: str, sink: Callable[[str, Any], None]) -> None:
         """Call one registration hook plugin by plugin, each call guarded."""
         hook = getattr(self.manager.hook, hook_name)
-        for impl in hook.get_hookimpls():  # registration order (tryfirst/trylast respected)
+        # get_hookimpls() lists trylast first and tryfirst last; within each group it keeps
+        # registration order. Registration hooks run tryfirst, plain, trylast, each in
+        # registration order, so core's built-in stores (registered first) are searched first.
+        impls = sorted(
+            hook.get_hookimpls(), key=lambda i: 0 if i.tryfirst else 2 if i.trylast else 1
+        )
+        for impl in impls:
             plugin_name = impl.plugin_name
 
             def register(item: Any, _plugin: str = plugin_name) -> None:
