@@ -7,19 +7,14 @@ secret references, resolved environment) plus the context for ``entra-auth conte
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
+from . import connect_flags as flag
 from .output import Output, echo, note, to_json
 
 WELCOME = "Welcome To Microsoft Graph!"
-CONTEXT_SCOPES = {"process": "Process", "currentuser": "CurrentUser"}
-
-_METHOD = "Sign-in method (pick one)"
-_APP = "App and identity"
-_SESSION = "Session"
 
 
 def connect(
@@ -27,119 +22,28 @@ def connect(
         str | None,
         typer.Option(help="Start from this profile of the config file; flags override its values."),
     ] = None,
-    client_id: Annotated[
-        str | None,
-        typer.Option(
-            help="Application (client) ID; with --identity, a user-assigned identity's client ID.",
-            rich_help_panel=_APP,
-        ),
-    ] = None,
-    tenant_id: Annotated[
-        str | None,
-        typer.Option(help="Directory (tenant) ID or verified domain.", rich_help_panel=_APP),
-    ] = None,
-    certificate_thumbprint: Annotated[
-        str | None,
-        typer.Option(help="Certificate by SHA-1 (or SHA-256) thumbprint.", rich_help_panel=_METHOD),
-    ] = None,
-    certificate_name: Annotated[
-        str | None,
-        typer.Option(help="Certificate by subject name (CN=…).", rich_help_panel=_METHOD),
-    ] = None,
-    certificate: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PATH",
-            help="Certificate file (PEM or PFX) with its key.",
-            rich_help_panel=_METHOD,
-        ),
-    ] = None,
-    certificate_password: Annotated[
-        str | None,
-        typer.Option(
-            metavar="REF",
-            help="Reference to the certificate file's password (env:NAME, file:PATH, prompt…).",
-            rich_help_panel=_APP,
-        ),
-    ] = None,
-    client_secret: Annotated[
-        str | None,
-        typer.Option(
-            metavar="REF",
-            help="Reference to the client secret: env:NAME, file:PATH, keyring:SERVICE/NAME, "
-            "prompt or stdin. Never the secret itself.",
-            rich_help_panel=_METHOD,
-        ),
-    ] = None,
-    identity: Annotated[
-        bool,
-        typer.Option(
-            "--identity",
-            help="Use the managed identity of this Azure host.",
-            rich_help_panel=_METHOD,
-        ),
-    ] = False,
-    object_id: Annotated[
-        str | None,
-        typer.Option(
-            help="With --identity: the user-assigned identity's object ID.", rich_help_panel=_APP
-        ),
-    ] = None,
-    resource_id: Annotated[
-        str | None,
-        typer.Option(
-            help="With --identity: the user-assigned identity's resource ID.", rich_help_panel=_APP
-        ),
-    ] = None,
-    environment_variable: Annotated[
-        bool,
-        typer.Option(
-            "--environment-variable",
-            help="Read AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET or "
-            "AZURE_CLIENT_CERTIFICATE_PATH, as azure-identity's EnvironmentCredential does.",
-            rich_help_panel=_METHOD,
-        ),
-    ] = False,
-    provider: Annotated[
-        str | None,
-        typer.Option(
-            help="Sign in with this provider (see entra-auth providers); the other flags and "
-            "--option become its options.",
-            rich_help_panel=_METHOD,
-        ),
-    ] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="KEY=VALUE", help="A provider option; repeatable.", rich_help_panel=_METHOD
-        ),
-    ] = None,
-    environment: Annotated[
-        str | None,
-        typer.Option(
-            help="Cloud: Global, China, USGov, USGovDoD or a custom one.", rich_help_panel=_SESSION
-        ),
-    ] = None,
-    context_scope: Annotated[
-        str | None,
-        typer.Option(
-            metavar="Process|CurrentUser",
-            help="Process keeps tokens in memory only; CurrentUser may persist them.",
-            rich_help_panel=_SESSION,
-        ),
-    ] = None,
-    send_certificate_chain: Annotated[
-        bool,
-        typer.Option(
-            "--send-certificate-chain",
-            help="Send the certificate chain (x5c) for subject name + issuer sign-in.",
-            rich_help_panel=_APP,
-        ),
-    ] = False,
+    client_id: flag.ClientId = None,
+    tenant_id: flag.TenantId = None,
+    certificate_thumbprint: flag.CertificateThumbprint = None,
+    certificate_name: flag.CertificateName = None,
+    certificate: flag.CertificatePath = None,
+    certificate_password: flag.CertificatePassword = None,
+    client_secret: flag.ClientSecret = None,
+    identity: flag.Identity = False,
+    object_id: flag.ObjectId = None,
+    resource_id: flag.ResourceId = None,
+    environment_variable: flag.EnvironmentVariable = False,
+    provider: flag.ProviderName = None,
+    option: flag.ProviderOptions = None,
+    environment: flag.EnvironmentName = None,
+    context_scope: flag.ContextScope = None,
+    send_certificate_chain: flag.SendCertificateChain = False,
     no_welcome: Annotated[
         bool,
         typer.Option(
-            "--no-welcome", help="Do not print the welcome line.", rich_help_panel=_SESSION
+            "--no-welcome",
+            help="Do not print the welcome line.",
+            rich_help_panel=flag.SESSION_PANEL,
         ),
     ] = False,
     output: Annotated[
@@ -150,15 +54,15 @@ def connect(
     ] = Output.table,
 ) -> None:
     """Sign in as an application (Connect-Entra) and remember the connection."""
-    from entra_auth import UsageError, plugins
     from entra_auth import connect as entra_connect
     from entra_auth.config import load_config
-    from entra_auth.connect import resolve_request, validate_options
+    from entra_auth.token_store import FileTokenStore, cache_folder, partition_key
 
     from . import state
-    from .sign_in_methods import CHOOSE_A_METHOD, ConnectFlags, build_request, require_installed
+    from .prompted_secrets import take_prompts
+    from .sign_in_methods import checked_options, resolve_sign_in
 
-    flags = ConnectFlags(
+    flags = flag.sign_in_flags(
         client_id=client_id,
         tenant_id=tenant_id,
         certificate_thumbprint=certificate_thumbprint,
@@ -172,49 +76,47 @@ def connect(
         environment_variable=environment_variable,
         send_certificate_chain=send_certificate_chain,
         provider=provider,
-        option=option or (),
+        option=option,
     )
-    request = build_request(flags, environ=os.environ)
-    scope: str | None = None
-    if context_scope is not None:
-        scope = CONTEXT_SCOPES.get(context_scope.lower())
-        if scope is None:
-            raise UsageError(
-                f"--context-scope {context_scope!r} is not one of Process, CurrentUser"
-            )
     config = load_config()
-    if request.provider is None and config.selected_profile_name(profile) is None:
-        raise UsageError(CHOOSE_A_METHOD)
-    if request.provider is not None:
-        require_installed(request.provider)
-    # Without a method flag, --profile / ENTRA_AUTH_PROFILE / default_profile say how.
-    resolved = resolve_request(
-        config, plugins.get_host(), request.provider, profile, environment, scope, request.options
+    resolved = resolve_sign_in(
+        flags, config=config, profile=profile, environment=environment, context_scope=context_scope
     )
-    require_installed(resolved.provider)
     env = resolved.environment
-
+    # Checked before any prompt or request: a bad option must not cost the user a typed secret.
+    checked_options(resolved.provider, resolved.options)
+    prompted = take_prompts(resolved.provider, resolved.options)
+    # Saved as core normalises them, so the CurrentUser cache partition can be found again.
+    saved_options = checked_options(resolved.provider, prompted.saved_options)
+    store = None
+    if resolved.context_scope == "CurrentUser":
+        # Keyed by what is saved (a keyring reference, not the typed value), so a later
+        # 'entra-auth token' finds the token this sign-in caches.
+        store = FileTokenStore(
+            cache_folder(), partition_key(resolved.provider, env.authority_host, saved_options)
+        )
     credential = entra_connect(
         resolved.provider,
         environment=env,
         context_scope=resolved.context_scope,
         config=config,
-        **resolved.options,
+        store=store,
+        **prompted.connect_options,
     )
     try:
         context = credential.context.as_dict()
     finally:
         credential.close()
-    # Saved as core normalises them, so the CurrentUser cache partition can be found again.
-    entry = plugins.get_host().get_provider(resolved.provider)
+    kept = prompted.keep()
     state.save(
         state.SavedConnection(
             provider=resolved.provider,
-            options=validate_options(entry.provider, resolved.options),
+            options=checked_options(resolved.provider, prompted.saved_options),
             environment=env.as_dict(),
             context_scope=resolved.context_scope,
             context=context,
             profile=resolved.profile,
+            kept_in_keyring=kept,
         )
     )
     if output is Output.json:
@@ -236,4 +138,10 @@ def disconnect() -> None:
         return
     tokens = state.forget_cached_tokens(forgotten)
     cached = f" and {tokens} cached token{'s' if tokens != 1 else ''}" if tokens else ""
-    echo(f"Disconnected: forgot the saved connection for {forgotten.describe()}{cached}.")
+    from .prompted_secrets import forget_kept
+
+    secrets = forget_kept(forgotten.kept_in_keyring)
+    kept = (
+        f" and {secrets} secret{'s' if secrets != 1 else ''} in the OS keyring" if secrets else ""
+    )
+    echo(f"Disconnected: forgot the saved connection for {forgotten.describe()}{cached}{kept}.")

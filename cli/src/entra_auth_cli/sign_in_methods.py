@@ -9,10 +9,15 @@ with the list of those it does, and this module never has to know each provider'
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from entra_auth.config import Config
+    from entra_auth.connect import ResolvedRequest
 
 PROVIDER_DISTRIBUTIONS: dict[str, str] = {
     "client-secret": "entra-auth-client-secret",
@@ -46,6 +51,8 @@ OPTION_FLAGS: dict[str, str] = {
     "object_id": "object_id",
     "resource_id": "resource_id",
 }
+
+CONTEXT_SCOPES = {"process": "Process", "currentuser": "CurrentUser"}
 
 CHOOSE_A_METHOD = (
     "choose how to sign in: --client-secret REF, --certificate-thumbprint HEX, "
@@ -122,6 +129,66 @@ def build_request(flags: ConnectFlags, *, environ: Mapping[str, str]) -> Connect
     options.update(parse_option_pairs(flags.option))
     options = {key: value for key, value in options.items() if value is not None}
     return ConnectRequest(provider, options)
+
+
+def parse_context_scope(value: str | None) -> str | None:
+    """``--context-scope`` in any case, as PowerShell accepts it; None when not given."""
+    from entra_auth import UsageError
+
+    if value is None:
+        return None
+    scope = CONTEXT_SCOPES.get(value.lower())
+    if scope is None:
+        raise UsageError(f"--context-scope {value!r} is not one of Process, CurrentUser")
+    return scope
+
+
+def resolve_sign_in(
+    flags: ConnectFlags,
+    *,
+    config: Config,
+    profile: str | None = None,
+    environment: str | None = None,
+    context_scope: str | None = None,
+    use_profiles: bool = True,
+) -> ResolvedRequest:
+    """The one path from sign-in flags to a checked request, for ``connect`` and ``profile
+    add`` alike: provider installed, environment known, flags merged over the profile (only when
+    ``use_profiles``: a new profile never inherits the default one). Options are checked against
+    the provider's declaration by ``checked_options``."""
+    from entra_auth import UsageError, plugins
+    from entra_auth.connect import resolve_request
+
+    request = build_request(flags, environ=os.environ)
+    scope = parse_context_scope(context_scope)
+    chosen_profile = profile if use_profiles else None
+    if request.provider is None and (
+        not use_profiles or config.selected_profile_name(chosen_profile) is None
+    ):
+        raise UsageError(CHOOSE_A_METHOD)
+    if request.provider is not None:
+        require_installed(request.provider)
+    # Without a method flag, --profile / ENTRA_AUTH_PROFILE / default_profile say how.
+    resolved = resolve_request(
+        config,
+        plugins.get_host(),
+        request.provider,
+        chosen_profile,
+        environment,
+        scope,
+        request.options,
+    )
+    require_installed(resolved.provider)
+    return resolved
+
+
+def checked_options(provider: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` as core normalises them after checking them against ``provider``'s
+    declaration: undeclared, missing required and literal secrets are refused here."""
+    from entra_auth import plugins
+    from entra_auth.connect import validate_options
+
+    return validate_options(plugins.get_host().get_provider(provider).provider, options)
 
 
 def parse_option_pairs(pairs: Sequence[str]) -> dict[str, str]:

@@ -30,6 +30,9 @@ class SavedConnection:
     context: dict[str, Any]
     """``EntraContext.as_dict()`` as the token described it at connect time."""
     profile: str | None = None
+    kept_in_keyring: list[str] = field(default_factory=list)
+    """``keyring:entra-auth/…`` references ``connect`` stored from a prompt; ``disconnect``
+    deletes them (a keyring entry the user made is never touched)."""
     connected_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )

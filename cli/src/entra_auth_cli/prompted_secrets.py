@@ -1,0 +1,152 @@
+"""Secrets typed at ``connect --client-secret prompt``: kept in the OS keyring when there is
+one, otherwise not kept at all.
+
+A later ``entra-auth token`` runs in another process, often without a terminal, so a prompted
+secret must live somewhere for it. The only acceptable place is the OS keyring: the saved
+connection then says ``keyring:entra-auth/<client_id>`` and holds no secret. Without a usable
+keyring (the ``keyring`` package missing, or only its fail/null backend, as on a headless server)
+the secret is dropped when ``connect`` exits, and a later command that needs it says how to give
+it. It is stored only after Entra accepted it, so a typo is never kept.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KEYRING_SERVICE = "entra-auth"
+PROMPT = "prompt"
+
+
+def usable_keyring() -> Any | None:
+    """The ``keyring`` module when it has a backend that really stores secrets, else None."""
+    try:
+        import keyring
+        from keyring.backends import chainer, fail, null
+    except ImportError:
+        return None
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return None
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None
+    return keyring
+
+
+def keyring_username(option: str, options: Mapping[str, Any]) -> str:
+    """``<client_id>`` for the client secret (one secret per app), ``<client_id>:<option>`` for
+    any other secret option; ``/`` is avoided because ``keyring:SERVICE/NAME`` splits on it."""
+    owner = str(options.get("client_id") or "default").replace("/", "_")
+    return owner if option == "client_secret" else f"{owner}:{option}"
+
+
+def keyring_reference(username: str) -> str:
+    return f"keyring:{KEYRING_SERVICE}/{username}"
+
+
+@dataclass
+class PromptedSecrets:
+    """Options to sign in with (prompted values wrapped in ``Secret``) and options to save
+    (references only), plus what to put in the keyring once sign-in succeeded."""
+
+    connect_options: dict[str, Any]
+    saved_options: dict[str, Any]
+    pending: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """option -> (keyring username, value)"""
+
+    def keep(self) -> list[str]:
+        """Store the pending secrets; the references that were kept. A keyring that fails now
+        is reported and the option stays ``prompt``: never a silent loss."""
+        from .output import warn
+
+        kept: list[str] = []
+        keyring = usable_keyring() if self.pending else None
+        for option, (username, value) in self.pending.items():
+            try:
+                if keyring is None:
+                    raise RuntimeError("no usable keyring")
+                keyring.set_password(KEYRING_SERVICE, username, value)
+            except Exception as exc:
+                self.saved_options[option] = PROMPT
+                warn(
+                    f"the prompted {option} could not be kept in the OS keyring "
+                    f"({type(exc).__name__}); later commands will ask for it again"
+                )
+                continue
+            kept.append(keyring_reference(username))
+        return kept
+
+
+def take_prompts(provider: str, options: Mapping[str, Any]) -> PromptedSecrets:
+    """Ask now for every secret option given as ``prompt``, once, before signing in."""
+    from entra_auth import Secret, plugins
+    from entra_auth.errors import SecretReferenceError
+
+    from .debug_logging import redactor
+
+    declared = plugins.get_host().get_provider(provider).provider.options
+    connect_options = dict(options)
+    saved_options = dict(options)
+    pending: dict[str, tuple[str, str]] = {}
+    keyring = None
+    for option in declared:
+        if not option.secret or options.get(option.name) != PROMPT:
+            continue
+        if not sys.stdin.isatty():
+            raise SecretReferenceError(
+                f"--{option.name.replace('_', '-')} prompt needs a terminal; use stdin, "
+                "env:NAME, file:PATH or keyring:SERVICE/NAME when running unattended"
+            )
+        label = option.name.replace("_", " ").capitalize()
+        owner = options.get("client_id")
+        value = getpass.getpass(f"{label}{f' for {owner}' if owner else ''}: ")
+        if not value:
+            raise SecretReferenceError(f"no {label.lower()} was entered at the prompt")
+        redactor.add(value)
+        connect_options[option.name] = Secret(value)
+        keyring = keyring or usable_keyring()
+        if keyring is not None:
+            username = keyring_username(option.name, options)
+            saved_options[option.name] = keyring_reference(username)
+            pending[option.name] = (username, value)
+    return PromptedSecrets(connect_options, saved_options, pending)
+
+
+def forget_kept(references: list[str]) -> int:
+    """Delete the keyring entries ``connect`` created; how many were deleted."""
+    if not references:
+        return 0
+    keyring = usable_keyring()
+    if keyring is None:
+        return 0
+    deleted = 0
+    for reference in references:
+        service, _, username = reference.removeprefix("keyring:").rpartition("/")
+        if service != KEYRING_SERVICE:
+            continue  # only what entra-auth itself stored; a user's own entry is theirs
+        try:
+            keyring.delete_password(service, username)
+            deleted += 1
+        except Exception:
+            pass
+    return deleted
+
+
+def not_kept_hint(saved_options: Mapping[str, Any]) -> str | None:
+    """The one line for a command that needs a prompted secret which was not kept."""
+    prompted = [name for name, value in saved_options.items() if value == PROMPT]
+    if not prompted:
+        return None
+    what = " and ".join(name.replace("_", " ") for name in prompted)
+    flag = "--" + prompted[0].replace("_", "-")
+    return (
+        f"the {what} typed at 'entra-auth connect' was not kept (no usable OS keyring): run "
+        f"this in a terminal to type it again, or connect again with {flag} env:NAME, "
+        "file:PATH or keyring:SERVICE/NAME"
+    )
