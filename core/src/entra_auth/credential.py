@@ -123,34 +123,29 @@ class EntraCredential:
     ) -> AccessToken:
         """``TokenCredential.get_token``: a token for ``scopes`` (Graph's ``.default`` when
         none are given)."""
-        if claims is None and tenant_id is None:
-            entry = self._cache.get(scopes)
-            if entry is not None:
-                now = time.time()
-                if now < entry.refresh_on:
-                    return entry.access_token
-                if now < entry.usable_until:
-                    self._refresh_in_background(scopes)
-                    return entry.access_token
-        return self._get(scopes, claims, tenant_id).access_token
+        return self._entry(scopes, claims, tenant_id).access_token
 
     def get_token_info(
         self, *scopes: str, options: Mapping[str, Any] | None = None
     ) -> AccessTokenInfo:
         """``SupportsTokenInfo.get_token_info``: like ``get_token`` with ``refresh_on`` and
         ``token_type``; ``options`` may hold ``claims`` and ``tenant_id``."""
-        claims = options.get("claims") if options else None
-        tenant_id = options.get("tenant_id") if options else None
+        if options:
+            return self._entry(scopes, options.get("claims"), options.get("tenant_id")).info
+        return self._entry(scopes, None, None).info
+
+    def _entry(self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None) -> _Entry:
+        """The warm path: one dict lookup and one clock read; everything else is cold."""
         if claims is None and tenant_id is None:
             entry = self._cache.get(scopes)
             if entry is not None:
                 now = time.time()
                 if now < entry.refresh_on:
-                    return entry.info
+                    return entry
                 if now < entry.usable_until:
                     self._refresh_in_background(scopes)
-                    return entry.info
-        return self._get(scopes, claims, tenant_id).info
+                    return entry
+        return self._get(scopes, claims, tenant_id)
 
     # -- context and lifetime -------------------------------------------------------------
     @property
