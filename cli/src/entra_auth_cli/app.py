@@ -2,7 +2,8 @@
 
 Commands live in their own modules and import what they need when they run; this module
 imports only typer, so ``entra-auth --help`` starts fast and loads no HTTP or crypto library.
-``profile`` and ``environment`` (config file editing) come with the config issue.
+Shell completion is typer's own (``--install-completion SHELL``, ``--show-completion SHELL``):
+typer-slim ships without shellingham, so the shell is named rather than guessed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,22 @@ from typing import Annotated
 
 import typer
 
-from . import connect_cmd, context_cmd, demo, emulator_cmd, providers_cmd, token_cmd
+from . import (
+    connect_cmd,
+    context_cmd,
+    demo,
+    emulator_cmd,
+    environment_cmd,
+    profile_cmd,
+    providers_cmd,
+    token_cmd,
+)
 
 app = typer.Typer(
     name="entra-auth",
     help="Sign in to Microsoft Entra ID as an application, the way Connect-Entra does.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -69,7 +79,9 @@ app.command("connect")(connect_cmd.connect)
 app.command("context")(context_cmd.context)
 app.command("token")(token_cmd.token)
 app.command("disconnect")(connect_cmd.disconnect)
+app.add_typer(profile_cmd.profile_app, name="profile")
 app.command("providers")(providers_cmd.providers)
+app.add_typer(environment_cmd.environment_app, name="environment")
 app.command(
     "emulator",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -83,6 +95,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     global _debug
     args = list(sys.argv[1:] if argv is None else argv)
     _debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
+    if not _debug:
+        from .debug_logging import show_warnings
+
+        show_warnings()
     try:
         result = app(args=args, prog_name="entra-auth", standalone_mode=False)
     except SystemExit as exc:  # a command (the emulator) chose its own exit code

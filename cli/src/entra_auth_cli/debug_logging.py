@@ -84,6 +84,18 @@ def _watcher_plugin() -> object:
     return SecretWatcher()
 
 
+def show_warnings() -> None:
+    """Without ``--debug``, core's warnings (a token cache that cannot be used, a plugin that
+    failed to load) still reach stderr, one redacted line each: never a silent fallback."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(RedactingFormatter("entra-auth: warning: %(message)s"))
+    logger = logging.getLogger("entra_auth")
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+
+
 def enable_debug() -> None:
     """Turn on DEBUG logging to stderr (redacted) and trace every hook call."""
     handler = logging.StreamHandler(sys.stderr)

@@ -1,0 +1,247 @@
+"""``entra-auth profile``: named ``connect`` command lines kept in the config file.
+
+``profile add`` takes exactly ``connect``'s sign-in flags (declared once in ``connect_flags``)
+and checks them the way ``connect`` does, against the provider's own declaration, before the
+file is touched: a profile that is in the file is a profile ``connect --profile`` can use.
+Secrets are stored as references only; a literal is refused and never echoed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from . import connect_flags as flag
+from .output import Output, echo, format_list, format_table, to_json, warn
+
+if TYPE_CHECKING:
+    from entra_auth.config import Config, Profile
+
+profile_app = typer.Typer(
+    name="profile",
+    help="Named sign-in settings in the config file (list, show, add, remove, use).",
+    no_args_is_help=True,
+)
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+LITERAL_SECRET = "<literal secret refused: write a reference such as env:NAME>"
+
+OutputOption = Annotated[Output, typer.Option(case_sensitive=False, help="table or json.")]
+NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The profile's name.")]
+
+
+def check_name(name: str, what: str) -> str:
+    """Names are typed on command lines and in ``ENTRA_AUTH_PROFILE``: keep them plain."""
+    from entra_auth import UsageError
+
+    if not NAME_PATTERN.match(name):
+        raise UsageError(
+            f"{what} name {name!r} may use only letters, digits, '.', '_' and '-', starting "
+            "with a letter or digit"
+        )
+    return name
+
+
+def _masked(profile: Profile) -> dict[str, Any]:
+    """The profile's table with any literal secret masked (a hand-edited file may hold one;
+    ``connect`` refuses it, and nothing here may print it)."""
+    from entra_auth.secret_references import looks_like_reference
+
+    secret_names = _secret_option_names(profile.provider)
+    table = profile.as_table()
+    for key, value in table.items():
+        if key in secret_names and not (isinstance(value, str) and looks_like_reference(value)):
+            table[key] = LITERAL_SECRET
+            warn(
+                f"profile {profile.name!r} holds a literal {key}; replace it with a reference "
+                f"(env:NAME, file:PATH, keyring:SERVICE/NAME, prompt or stdin)"
+            )
+    return table
+
+
+def _secret_option_names(provider: str) -> set[str]:
+    """Secret options of ``provider``, or the usual names when it is not installed."""
+    from entra_auth import UsageError, plugins
+
+    fallback = {"client_secret", "certificate_password"}
+    try:
+        entry = plugins.get_host().get_provider(provider)
+    except UsageError:
+        return fallback
+    return fallback | {o.name for o in entry.provider.options if o.secret}
+
+
+def _row(config: Config, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "default": name == config.selected_profile_name(),
+        **_masked(config.profiles[name]),
+    }
+
+
+@profile_app.command("list")
+def list_profiles(output: OutputOption = Output.table) -> None:
+    """List the profiles; the one connect uses without --profile is marked."""
+    from entra_auth.config import load_config
+
+    config = load_config()
+    rows = [_row(config, name) for name in config.profiles]
+    if output is Output.json:
+        echo(
+            to_json(
+                {
+                    "config_file": str(config.path),
+                    "default_profile": config.default_profile,
+                    "profiles": rows,
+                }
+            )
+        )
+        return
+    if not rows:
+        echo(f"No profiles in {config.path}; add one with 'entra-auth profile add NAME …'.")
+        return
+    for row in rows:
+        row["default"] = "*" if row["default"] else ""
+    columns = [
+        ("default", "DEFAULT"),
+        ("name", "NAME"),
+        ("provider", "PROVIDER"),
+        ("client_id", "CLIENT ID"),
+        ("tenant_id", "TENANT ID"),
+        ("environment", "ENVIRONMENT"),
+        ("context_scope", "CONTEXT SCOPE"),
+    ]
+    echo(format_table(rows, columns))
+
+
+@profile_app.command("show")
+def show_profile(name: NameArgument, output: OutputOption = Output.table) -> None:
+    """Show one profile as it is in the config file."""
+    from entra_auth.config import load_config
+
+    config = load_config()
+    config.profile(name)  # the error lists the profiles there are
+    row = _row(config, name)
+    echo(to_json(row) if output is Output.json else format_list(row))
+
+
+@profile_app.command("add")
+def add_profile(
+    name: NameArgument,
+    client_id: flag.ClientId = None,
+    tenant_id: flag.TenantId = None,
+    certificate_thumbprint: flag.CertificateThumbprint = None,
+    certificate_name: flag.CertificateName = None,
+    certificate: flag.CertificatePath = None,
+    certificate_password: flag.CertificatePassword = None,
+    client_secret: flag.ClientSecret = None,
+    identity: flag.Identity = False,
+    object_id: flag.ObjectId = None,
+    resource_id: flag.ResourceId = None,
+    environment_variable: flag.EnvironmentVariable = False,
+    provider: flag.ProviderName = None,
+    option: flag.ProviderOptions = None,
+    environment: flag.EnvironmentName = None,
+    context_scope: flag.ContextScope = None,
+    send_certificate_chain: flag.SendCertificateChain = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite a profile of the same name.")
+    ] = False,
+) -> None:
+    """Save connect's flags as a named profile, checked against the provider first."""
+    from entra_auth import UsageError
+    from entra_auth.config import load_config
+
+    from .config_edit import editing_config
+    from .sign_in_methods import checked_options, resolve_sign_in
+
+    check_name(name, "profile")
+    flags = flag.sign_in_flags(
+        client_id=client_id,
+        tenant_id=tenant_id,
+        certificate_thumbprint=certificate_thumbprint,
+        certificate_name=certificate_name,
+        certificate=certificate,
+        certificate_password=certificate_password,
+        client_secret=client_secret,
+        identity=identity,
+        object_id=object_id,
+        resource_id=resource_id,
+        environment_variable=environment_variable,
+        send_certificate_chain=send_certificate_chain,
+        provider=provider,
+        option=option,
+    )
+    # Checked before taking the lock (loading plugins is the slow part); the few facts
+    # another process could change meanwhile are checked again under the lock.
+    resolved = resolve_sign_in(
+        flags,
+        config=load_config(),
+        environment=environment,
+        context_scope=context_scope,
+        use_profiles=False,
+    )
+    table: dict[str, Any] = {
+        "provider": resolved.provider,
+        **checked_options(resolved.provider, resolved.options),
+    }
+    if environment is not None:
+        table["environment"] = resolved.environment.name
+    if context_scope is not None:
+        table["context_scope"] = resolved.context_scope
+
+    with editing_config() as (config, document):
+        if name in config.profiles and not replace:
+            raise UsageError(
+                f"profile {name!r} already exists in {config.path}; add --replace to overwrite "
+                "it, or choose another name"
+            )
+        _check_environment(config, table.get("environment"))
+        document.set_table("profiles", name, table)
+    echo(f"{'Replaced' if name in config.profiles else 'Added'} profile {name!r} in {config.path}.")
+
+
+def _check_environment(config: Config, environment: str | None) -> None:
+    from entra_auth.environments import resolve_environment
+
+    if environment is not None:
+        resolve_environment(environment, config.environments, environ={})
+
+
+@profile_app.command("remove")
+def remove_profile(name: NameArgument) -> None:
+    """Remove a profile (and default_profile, when it named this one)."""
+    with _edit() as (config, document):
+        config.profile(name)
+        document.remove_table("profiles", name)
+        was_default = config.default_profile == name
+        if was_default:
+            document.remove_top_level("default_profile")
+    echo(
+        f"Removed profile {name!r} from {config.path}"
+        + ("; there is no default profile now." if was_default else ".")
+    )
+
+
+@profile_app.command("use")
+def use_profile(name: NameArgument) -> None:
+    """Make a profile the default (default_profile): connect uses it without --profile."""
+    import os
+
+    from entra_auth.config import PROFILE_ENV
+
+    with _edit() as (config, document):
+        config.profile(name)
+        document.set_top_level("default_profile", name)
+    echo(f"Default profile is now {name!r} ({config.path}).")
+    override = os.environ.get(PROFILE_ENV, "").strip()
+    if override and override != name:
+        warn(f"{PROFILE_ENV}={override} is set and wins over default_profile in this shell")
+
+
+def _edit() -> Any:
+    from .config_edit import editing_config
+
+    return editing_config()
