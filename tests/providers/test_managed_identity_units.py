@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from entra_auth import UsageError
+from entra_auth.testing import ProviderConformance
 from entra_auth_managed_identity.hosts import detect_host
 from entra_auth_managed_identity.identity import Identity
 from entra_auth_managed_identity.source import scope_to_resource
@@ -105,3 +106,10 @@ def test_identity_from_options(options: dict[str, str], kind: str, account: str)
 def test_resource_id_must_look_like_an_arm_id() -> None:
     with pytest.raises(UsageError, match="ARM resource id"):
         Identity.from_options({"resource_id": "uami-nightly"})
+
+
+class TestManagedIdentityConformance(ProviderConformance):
+    """Core's plugin-author kit applied to this provider (it makes no request in ``create``)."""
+
+    provider_name = "managed-identity"
+    valid_options = {"client_id": "33333333-3333-3333-3333-333333333333"}
