@@ -54,3 +54,14 @@ def token_requests(emulator: Any, tenant_id: str) -> int:
         for entry in emulator.requests()
         if entry.get("endpoint") == "token" and f"/{tenant_id}/" in entry.get("path", "")
     )
+
+
+def config_path(home: Any) -> Any:
+    """The config file the CLI uses in the isolated home (``$XDG_CONFIG_HOME``)."""
+    return home / ".config" / "entra-auth" / "config.toml"
+
+
+def file_mode(path: Any) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)

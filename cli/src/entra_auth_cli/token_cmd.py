@@ -35,8 +35,10 @@ def token(
     """Print an access token for the current connection."""
     from entra_auth import Environment, connect, paths
     from entra_auth.config import Config
+    from entra_auth.errors import SecretReferenceError
 
     from . import state
+    from .prompted_secrets import not_kept_hint
 
     saved = state.load()
     env = Environment(**saved.environment)
@@ -55,6 +57,11 @@ def token(
     )
     try:
         info = credential.get_token_info(*scopes)
+    except SecretReferenceError:
+        hint = not_kept_hint(saved.options)
+        if hint is None:
+            raise
+        raise SecretReferenceError(hint) from None
     finally:
         credential.close()
     if output is TokenOutput.json:
