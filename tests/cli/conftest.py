@@ -16,10 +16,18 @@ from cli_helpers import SECRET_VARIABLE, Result, Run
 def run_cli(cli_command: list[str]) -> Run:
     """Run the CLI with this test's environment (as fixtures have set ``os.environ``)."""
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        unset: tuple[str, ...] = (),
+    ) -> Result:
+        environ = {**os.environ, **(env or {})}
+        for name in unset:
+            environ.pop(name, None)
         completed = subprocess.run(
             [*cli_command, *args],
-            env={**os.environ, **(env or {})},
+            env=environ,
             input=stdin if stdin is not None else "",
             capture_output=True,
             text=True,
