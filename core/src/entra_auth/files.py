@@ -16,8 +16,16 @@ PRIVATE_DIR_MODE = 0o700
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) as 0700 when missing; leave an existing folder's mode."""
-    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    """Create ``path`` and its missing parents as 0700 (``mkdir(parents=True)`` would give the
+    parents the umask's mode, e.g. a 0755 ``entra-auth`` state folder above a 0700 ``tokens``);
+    leave an existing folder's mode. 0700 is also what the XDG spec asks for."""
+    missing: list[Path] = []
+    folder = Path(path)
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
     return path
 
 
