@@ -18,12 +18,15 @@ raises before anything is written: the file stays byte-identical.
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("entra_auth_cli.config")
 
 _HEADER = re.compile(r"^\s*\[")
 _TOP_KEY = r"^\s*{key}\s*="
@@ -216,6 +219,7 @@ def editing_config() -> Iterator[tuple[Any, ConfigText]]:
     from .output import warn
 
     path = paths.config_file()
+    log.debug("locking %s for an edit", path)
     with file_lock(path):
         data = read_toml(path)
         config = parse_config(data, path, exists=path.exists())
@@ -229,6 +233,9 @@ def editing_config() -> Iterator[tuple[Any, ConfigText]]:
         parse_config(tomllib.loads(after), path)
         if after != before:
             atomic_write_text(path, after)
+            log.debug(
+                "wrote %s (%s)", path, "rewritten by tomli-w" if document.rewritten else "edited"
+            )
         if document.rewritten and "#" in before:
             warn(
                 f"{path} was rewritten as a whole because its layout could not be edited in "
