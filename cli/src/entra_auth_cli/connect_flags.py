@@ -126,7 +126,7 @@ ProviderOptions = Annotated[
     typer.Option(
         "--option",
         metavar="KEY=VALUE",
-        help="A provider option; repeatable.",
+        help="A provider option (see entra-auth providers --output json).",
         rich_help_panel=METHOD_PANEL,
     ),
 ]

@@ -23,7 +23,7 @@ def token(
     scope: Annotated[
         list[str] | None,
         typer.Option(
-            help="Scope to request; repeatable. Default: the environment's Graph "
+            help="Scope to request. Default: the environment's Graph "
             "'.default' scope (https://graph.microsoft.com/.default).",
         ),
     ] = None,
