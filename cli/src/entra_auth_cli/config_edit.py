@@ -184,7 +184,7 @@ class ConfigText:
     def render(self) -> str:
         """The edited text, or a full tomli-w rewrite when the edit did not produce exactly
         the intended data."""
-        text = "".join(self.lines)
+        text = "".join(_rstrip_blank(self.lines))
         try:
             if tomllib.loads(text) == self.data:
                 return text
