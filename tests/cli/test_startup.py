@@ -30,7 +30,15 @@ def probe(*args: str) -> dict:
 
 @pytest.mark.parametrize(
     ("args", "code"),
-    [(("--help",), 0), (("connect", "--help"), 0), (("context",), 2), (("disconnect",), 0)],
+    [
+        (("--help",), 0),
+        (("connect", "--help"), 0),
+        (("context",), 2),
+        (("disconnect",), 0),
+        (("profile", "list"), 0),
+        (("environment", "list"), 0),
+        (("profile", "add", "vm", "--identity"), 0),
+    ],
 )
 def test_light_commands_import_no_heavy_module(args, code):
     assert probe(*args) == {"code": code, "heavy": []}
@@ -39,7 +47,10 @@ def test_light_commands_import_no_heavy_module(args, code):
 def test_help_lists_every_command(run_cli):
     result = run_cli("--help")
     assert result.code == 0
-    for command in ("connect", "context", "token", "disconnect", "providers", "emulator", "demo"):
+    for command in (
+        "connect", "context", "token", "disconnect", "profile", "providers", "environment",
+        "emulator", "demo",
+    ):  # fmt: skip
         assert command in result.stdout
 
 
