@@ -87,10 +87,13 @@ def _watcher_plugin() -> object:
 def show_warnings() -> None:
     """Without ``--debug``, core's warnings (a token cache that cannot be used, a plugin that
     failed to load) still reach stderr, one redacted line each: never a silent fallback."""
+    logger = logging.getLogger("entra_auth")
+    if any(getattr(h, "entra_auth_warnings", False) for h in logger.handlers):
+        return  # run() called again in this process (tests, embedding)
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(RedactingFormatter("entra-auth: warning: %(message)s"))
-    logger = logging.getLogger("entra_auth")
+    handler.entra_auth_warnings = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.WARNING:
         logger.setLevel(logging.WARNING)
