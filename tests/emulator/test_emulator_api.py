@@ -53,19 +53,28 @@ tenant_id = "t1"
     assert load_config(config) == loaded  # derived ids are stable
 
     with Emulator(config, state_dir=tmp_path / "state") as emu, session_for(emu) as http:
-        answer = http.post(emu.token_endpoint("t1"), data={
-            "grant_type": "client_credentials", "client_id": "c1",
-            "client_secret": "cfg-SECRET-1",
-            "scope": GRAPH_SCOPE}, timeout=10)
+        answer = http.post(
+            emu.token_endpoint("t1"),
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "c1",
+                "client_secret": "cfg-SECRET-1",
+                "scope": GRAPH_SCOPE,
+            },
+            timeout=10,
+        )
         claims = emu.verify_token(answer.json()["access_token"])
         assert claims["exp"] - claims["iat"] == 600
 
 
 @pytest.mark.parametrize(
     "body",
-    ["[[apps]]\nx = ", '[[apps]]\ntenant_id = "t"\nclient_id = "c"\nbogus = 1\n',
-     '[[apps]]\ntenant_id = "t"\nclient_id = "c"\ntoken_lifetime = 0\n',
-     '[[managed_identities]]\ntenant_id = "t"\n[[managed_identities]]\ntenant_id = "u"\n'],
+    [
+        "[[apps]]\nx = ",
+        '[[apps]]\ntenant_id = "t"\nclient_id = "c"\nbogus = 1\n',
+        '[[apps]]\ntenant_id = "t"\nclient_id = "c"\ntoken_lifetime = 0\n',
+        '[[managed_identities]]\ntenant_id = "t"\n[[managed_identities]]\ntenant_id = "u"\n',
+    ],
     ids=["invalid-toml", "unknown-key", "bad-lifetime", "two-system-identities"],
 )
 def test_config_errors_raise_config_error(tmp_path: Path, body: str) -> None:
@@ -82,9 +91,7 @@ def test_register_app_validates_certificates() -> None:
     with pytest.raises(ConfigError):
         Emulator().register_app("t", certificates=["/nonexistent/cert.pem"])
     with pytest.raises(ConfigError, match="duplicate"):
-        EmulatorConfig(apps=(
-            *load_config_apps(),
-        ))
+        EmulatorConfig(apps=(*load_config_apps(),))
 
 
 def load_config_apps() -> tuple:
@@ -98,9 +105,16 @@ def test_state_is_reused_and_tls_covers_the_host(tmp_path: Path) -> None:
         ca = Path(first.ca_bundle).read_bytes()
         app = first.register_app("t", secrets=["s"])
         with session_for(first) as http:
-            token = http.post(first.token_endpoint("t"), data={
-                "grant_type": "client_credentials", "client_id": app.client_id,
-                "client_secret": "s", "scope": GRAPH_SCOPE}, timeout=10).json()["access_token"]
+            token = http.post(
+                first.token_endpoint("t"),
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": app.client_id,
+                    "client_secret": "s",
+                    "scope": GRAPH_SCOPE,
+                },
+                timeout=10,
+            ).json()["access_token"]
     for name in ("ca-key.pem", "tls-key.pem", "token-signing-key.pem"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
     with Emulator(state_dir=tmp_path, host="localhost") as second:
@@ -189,6 +203,7 @@ def test_imports_stay_light() -> None:
         " 'entra_auth_emulator.emulator') if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr

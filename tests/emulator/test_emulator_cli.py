@@ -25,7 +25,10 @@ def write_config(folder: Path, body: str | None = None) -> Path:
     cert = make_leaf_cert("CN=cli app")
     cert.write_pem(folder / "app-cert.pem", include_key=False)
     config = folder / "emulator.toml"
-    config.write_text(body if body is not None else f"""
+    config.write_text(
+        body
+        if body is not None
+        else f"""
 [[apps]]
 tenant_id = "{TENANT}"
 client_id = "{CLIENT}"
@@ -38,14 +41,18 @@ certificates = ["app-cert.pem"]
 tenant_id = "{TENANT}"
 display_name = "vm-automation"
 roles = ["User.Read.All"]
-""")
+"""
+    )
     return config
 
 
 def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "entra_auth_emulator", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -72,12 +79,28 @@ def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> float:
 def test_start_token_stop_restart(tmp_path: Path, sig: int) -> None:
     config = write_config(tmp_path)
     state, ready = tmp_path / "state", tmp_path / "run" / "ready.json"
-    process = start(["--port", "0", "--config", str(config), "--state-dir", str(state),
-                     "--ready-file", str(ready)])
+    process = start(
+        [
+            "--port",
+            "0",
+            "--config",
+            str(config),
+            "--state-dir",
+            str(state),
+            "--ready-file",
+            str(ready),
+        ]
+    )
     try:
         info = wait_ready(ready, process)
-        assert set(info) == {"authority_host", "ca_bundle", "imds_endpoint",
-                             "identity_endpoint", "identity_header", "pid"}
+        assert set(info) == {
+            "authority_host",
+            "ca_bundle",
+            "imds_endpoint",
+            "identity_endpoint",
+            "identity_header",
+            "pid",
+        }
         assert info["pid"] == process.pid
         assert info["authority_host"].startswith("https://127.0.0.1:")
         assert info["imds_endpoint"].startswith("http://127.0.0.1:")
@@ -87,15 +110,19 @@ def test_start_token_stop_restart(tmp_path: Path, sig: int) -> None:
         session = requests.Session()
         session.trust_env, session.verify = False, info["ca_bundle"]
         app = msal.ConfidentialClientApplication(
-            CLIENT, authority=f"{info['authority_host']}/{TENANT}", client_credential="cli-secret",
-            instance_discovery=False, http_client=session,
+            CLIENT,
+            authority=f"{info['authority_host']}/{TENANT}",
+            client_credential="cli-secret",
+            instance_discovery=False,
+            http_client=session,
         )
         result = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
         assert "access_token" in result, result
         imds = requests.get(
             f"{info['imds_endpoint']}/metadata/identity/oauth2/token",
             params={"api-version": "2018-02-01", "resource": "https://graph.microsoft.com"},
-            headers={"Metadata": "true"}, timeout=10,
+            headers={"Metadata": "true"},
+            timeout=10,
         )
         assert imds.status_code == 200
         ca_before = Path(info["ca_bundle"]).read_bytes()
@@ -108,8 +135,9 @@ def test_start_token_stop_restart(tmp_path: Path, sig: int) -> None:
     assert "cli-secret" not in out + err
     assert not ready.exists()  # removed on a clean exit
 
-    process = start(["--config", str(config), "--state-dir", str(state),
-                     "--ready-file", str(ready)])
+    process = start(
+        ["--config", str(config), "--state-dir", str(state), "--ready-file", str(ready)]
+    )
     try:
         info = wait_ready(ready, process)
         assert Path(info["ca_bundle"]).read_bytes() == ca_before  # the same CA, reused
@@ -130,14 +158,13 @@ def test_default_state_dir_is_xdg(tmp_path: Path) -> None:
 
 
 BAD_CONFIGS = {
-    "invalid-toml": ("[[apps]]\ntenant_id = \"t\"\nclient_id = \n", "line 3"),
+    "invalid-toml": ('[[apps]]\ntenant_id = "t"\nclient_id = \n', "line 3"),
     "missing-certificate": (
         '[[apps]]\ntenant_id = "t"\nclient_id = "c"\ncertificates = ["nope.pem"]\n',
         "nope.pem",
     ),
     "duplicate-client-id": (
-        '[[apps]]\ntenant_id = "t"\nclient_id = "c"\n[[apps]]\ntenant_id = "t"\n'
-        'client_id = "C"\n',
+        '[[apps]]\ntenant_id = "t"\nclient_id = "c"\n[[apps]]\ntenant_id = "t"\nclient_id = "C"\n',
         "duplicate client_id",
     ),
     "unknown-key": ('[[apps]]\ntenant_id = "t"\nclient_id = "c"\nsecret = "x"\n', "'secret'"),
@@ -153,9 +180,18 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path, name: str) -> None:
     config = tmp_path / "bad.toml"
     config.write_text(body)
     result = subprocess.run(
-        [sys.executable, "-m", "entra_auth_emulator", "--config", str(config),
-         "--state-dir", str(tmp_path / "state")],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "entra_auth_emulator",
+            "--config",
+            str(config),
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -166,8 +202,7 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path, name: str) -> None:
 def test_missing_config_file_and_bad_usage(tmp_path: Path) -> None:
     from entra_auth_emulator.__main__ import main
 
-    assert main(["--config", str(tmp_path / "absent.toml"), "--state-dir",
-                 str(tmp_path)]) == 2
+    assert main(["--config", str(tmp_path / "absent.toml"), "--state-dir", str(tmp_path)]) == 2
     assert main(["--port", "not-a-number"]) == 2
     assert main(["--port", "70000"]) == 2
 

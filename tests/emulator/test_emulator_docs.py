@@ -15,8 +15,12 @@ DOC = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text()
 
 
 def cli_options() -> list[str]:
-    return [o for a in build_parser()._actions for o in a.option_strings if o.startswith("--")
-            and o != "--help"]
+    return [
+        o
+        for a in build_parser()._actions
+        for o in a.option_strings
+        if o.startswith("--") and o != "--help"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -26,9 +30,17 @@ def cli_options() -> list[str]:
         *sorted(config._APP_KEYS | config._MI_KEYS),
         *sorted(faults._KEYS),
         *faults.ENDPOINTS,
-        "/_emulator/requests", "/_emulator/faults", "/_emulator/reset",
-        "authority_host", "ca_bundle", "imds_endpoint", "identity_endpoint", "identity_header",
-        "pid", "entra_emulator", "Differences from Entra ID",
+        "/_emulator/requests",
+        "/_emulator/faults",
+        "/_emulator/reset",
+        "authority_host",
+        "ca_bundle",
+        "imds_endpoint",
+        "identity_endpoint",
+        "identity_header",
+        "pid",
+        "entra_emulator",
+        "Differences from Entra ID",
     ],
 )
 def test_documented(name: str) -> None:

@@ -21,8 +21,12 @@ def secret_client(emu: Emulator) -> str:
 
 
 def token_form(client_id: str) -> dict[str, str]:
-    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": "pw",
-            "scope": GRAPH_SCOPE}
+    return {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": "pw",
+        "scope": GRAPH_SCOPE,
+    }
 
 
 def test_status_with_retry_after_for_count_requests(emu, http, secret_client) -> None:
@@ -87,9 +91,7 @@ def test_discovery_fault_and_path_glob(emu: Emulator, http, secret_client: str) 
     emu.add_fault(path=f"/{TENANT}/*/.well-known/*", status=500)
     with pytest.raises(msal.exceptions.MsalServiceError, match="500"):
         cca(emu, secret_client, "pw")  # msal raises on a 5xx during discovery
-    assert "access_token" in cca(emu, secret_client, "pw").acquire_token_for_client(
-        [GRAPH_SCOPE]
-    )
+    assert "access_token" in cca(emu, secret_client, "pw").acquire_token_for_client([GRAPH_SCOPE])
 
 
 def test_identity_endpoint_faults(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,9 +108,12 @@ def test_identity_endpoint_faults(emu: Emulator, monkeypatch: pytest.MonkeyPatch
     with requests.Session() as raw:
         raw.trust_env = False
         emu.add_fault("appservice", status=500)
-        answer = raw.get(emu.identity_endpoint, params={"api-version": "2019-08-01",
-                                                        "resource": GRAPH},
-                         headers={"X-IDENTITY-HEADER": emu.identity_header}, timeout=10)
+        answer = raw.get(
+            emu.identity_endpoint,
+            params={"api-version": "2019-08-01", "resource": GRAPH},
+            headers={"X-IDENTITY-HEADER": emu.identity_header},
+            timeout=10,
+        )
         assert answer.status_code == 500 and answer.json()["statusCode"] == 500
 
 
@@ -151,8 +156,12 @@ def test_list_clear_and_reset(emu: Emulator, http, secret_client: str) -> None:
     assert http.get(f"{base}/faults", timeout=10).json() == []
     assert http.get(f"{base}/requests", timeout=10).json() == []
     # Registrations survive a plain reset, and go with {"registrations": true}.
-    assert http.post(emu.token_endpoint(TENANT), data=token_form(secret_client),
-                     timeout=10).status_code == 200
+    assert (
+        http.post(
+            emu.token_endpoint(TENANT), data=token_form(secret_client), timeout=10
+        ).status_code
+        == 200
+    )
     http.post(f"{base}/reset", json={"registrations": True}, timeout=10)
     answer = http.post(emu.token_endpoint(TENANT), data=token_form(secret_client), timeout=10)
     assert answer.status_code == 400  # the tenant is gone with the app

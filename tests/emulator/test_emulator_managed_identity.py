@@ -46,8 +46,14 @@ def identities(emu: Emulator) -> dict[str, msal.ManagedIdentity]:
 @pytest.fixture(params=["imds", "appservice"])
 def via(request: pytest.FixtureRequest, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point msal at one of the two endpoints through the environment, as on Azure."""
-    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT",
-                 "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET"):
+    for name in (
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "IDENTITY_SERVER_THUMBPRINT",
+        "IMDS_ENDPOINT",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     if request.param == "imds":
         monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", emu.imds_endpoint)
@@ -68,9 +74,7 @@ SELECTORS: dict[str, Callable[[object], msal.ManagedIdentity]] = {
 @pytest.mark.parametrize("selector", list(SELECTORS))
 def test_msal_managed_identity(emu: Emulator, identities, via: str, selector: str) -> None:
     expected = identities["system" if selector == "system" else "user"]
-    client = msal.ManagedIdentityClient(
-        SELECTORS[selector](expected), http_client=plain_session()
-    )
+    client = msal.ManagedIdentityClient(SELECTORS[selector](expected), http_client=plain_session())
     result = client.acquire_token_for_client(resource=GRAPH)
     assert "access_token" in result, result
     assert 3500 < result["expires_in"] <= 3599
@@ -96,8 +100,15 @@ def test_imds_response_shape(emu: Emulator, identities) -> None:
         )
     assert response.status_code == 200
     body = response.json()
-    for name in ("expires_in", "expires_on", "ext_expires_in", "not_before", "resource",
-                 "token_type", "client_id"):
+    for name in (
+        "expires_in",
+        "expires_on",
+        "ext_expires_in",
+        "not_before",
+        "resource",
+        "token_type",
+        "client_id",
+    ):
         assert isinstance(body[name], str), name
     claims = emu.verify_token(body["access_token"])
     assert int(body["expires_on"]) == claims["exp"]
@@ -110,8 +121,11 @@ def test_app_service_response_shape(emu: Emulator, identities) -> None:
     with plain_session() as http:
         response = http.get(
             emu.identity_endpoint,
-            params={"api-version": "2019-08-01", "resource": "https://vault.azure.net",
-                    "mi_res_id": user.resource_id},
+            params={
+                "api-version": "2019-08-01",
+                "resource": "https://vault.azure.net",
+                "mi_res_id": user.resource_id,
+            },
             headers={"X-IDENTITY-HEADER": emu.identity_header},
             timeout=10,
         )
@@ -182,8 +196,12 @@ def test_multiple_selectors_400(emu: Emulator, identities) -> None:
     with plain_session() as http:
         response = http.get(
             f"{emu.imds_endpoint}/metadata/identity/oauth2/token",
-            params={"api-version": "2018-02-01", "resource": GRAPH, "client_id": user.client_id,
-                    "object_id": user.object_id},
+            params={
+                "api-version": "2018-02-01",
+                "resource": GRAPH,
+                "client_id": user.client_id,
+                "object_id": user.object_id,
+            },
             headers={"Metadata": "true"},
             timeout=10,
         )
@@ -195,6 +213,8 @@ def test_missing_resource_and_api_version_400(emu: Emulator, identities) -> None
         for params in ({"api-version": "2018-02-01"}, {"resource": GRAPH}):
             response = http.get(
                 f"{emu.imds_endpoint}/metadata/identity/oauth2/token",
-                params=params, headers={"Metadata": "true"}, timeout=10,
+                params=params,
+                headers={"Metadata": "true"},
+                timeout=10,
             )
             assert response.status_code == 400, params

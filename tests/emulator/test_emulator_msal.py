@@ -36,8 +36,11 @@ def verify_with_jwks(emu: Emulator, http: requests.Session, token: str, audience
 def test_client_secret(emu: Emulator, http: requests.Session) -> None:
     client_id = new_client_id()
     emu.register_app(
-        TENANT, client_id, display_name="Contoso Automation",
-        roles=["Group.Read.All", "User.Read.All"], secrets=["first", "s3cr3t~value"],
+        TENANT,
+        client_id,
+        display_name="Contoso Automation",
+        roles=["Group.Read.All", "User.Read.All"],
+        secrets=["first", "s3cr3t~value"],
     )
     result = cca(emu, client_id, "s3cr3t~value").acquire_token_for_client([GRAPH_SCOPE])
     assert "access_token" in result, result
@@ -96,9 +99,14 @@ def test_client_secret_basic(emu: Emulator, http: requests.Session, encode: bool
 def test_thumbprint_rs256_x5t(emu: Emulator, app_cert: CertifiedKey) -> None:
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, certificates=[app_cert], roles=["User.Read.All"])
-    app = cca(emu, client_id, {
-        "private_key": app_cert.key_pem().decode(), "thumbprint": app_cert.thumbprint,
-    })
+    app = cca(
+        emu,
+        client_id,
+        {
+            "private_key": app_cert.key_pem().decode(),
+            "thumbprint": app_cert.thumbprint,
+        },
+    )
     result = app.acquire_token_for_client([GRAPH_SCOPE])
     assert "access_token" in result, result
     claims = emu.verify_token(result["access_token"])
@@ -110,10 +118,14 @@ def test_thumbprint_rs256_x5t(emu: Emulator, app_cert: CertifiedKey) -> None:
 def test_public_certificate_ps256_x5t_s256(emu: Emulator, app_cert: CertifiedKey) -> None:
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, certificates=[app_cert.cert_pem()])
-    app = cca(emu, client_id, {
-        "private_key": app_cert.key_pem().decode(),
-        "public_certificate": app_cert.cert_pem().decode(),
-    })
+    app = cca(
+        emu,
+        client_id,
+        {
+            "private_key": app_cert.key_pem().decode(),
+            "public_certificate": app_cert.cert_pem().decode(),
+        },
+    )
     result = app.acquire_token_for_client([GRAPH_SCOPE])
     assert "access_token" in result, result
     # msal reuses its assertion (same jti) for another resource; Entra accepts that.
@@ -135,16 +147,21 @@ def test_assertion_algorithms_msal_chose(emu: Emulator, app_cert: CertifiedKey) 
 
     for credential in (
         {"private_key": app_cert.key_pem().decode(), "thumbprint": app_cert.thumbprint},
-        {"private_key": app_cert.key_pem().decode(),
-         "public_certificate": app_cert.cert_pem().decode()},
+        {
+            "private_key": app_cert.key_pem().decode(),
+            "public_certificate": app_cert.cert_pem().decode(),
+        },
     ):
         spy = Spy()
         spy.trust_env, spy.verify = False, emu.ca_bundle
         import msal
 
         msal.ConfidentialClientApplication(
-            client_id, authority=emu.authority(TENANT), client_credential=credential,
-            instance_discovery=False, http_client=spy,
+            client_id,
+            authority=emu.authority(TENANT),
+            client_credential=credential,
+            instance_discovery=False,
+            http_client=spy,
         ).acquire_token_for_client([GRAPH_SCOPE])
     rs256, ps256 = seen
     assert rs256["alg"] == "RS256" and "x5t" in rs256 and "x5c" not in rs256
@@ -168,31 +185,39 @@ def test_subject_name_issuer_x5c(
     """SN+I: the certificate is not registered; its x5c chain leads to a trusted issuer."""
     from entra_auth_emulator.pki import make_ca
 
-    issuer = make_ca("CN=Contoso Intermediate", issuer=issuing_ca) if with_intermediate else (
-        issuing_ca
+    issuer = (
+        make_ca("CN=Contoso Intermediate", issuer=issuing_ca) if with_intermediate else (issuing_ca)
     )
     leaf = make_leaf_cert("CN=automation.contoso.com", issuer=issuer)
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca.cert_pem()])
-    app = cca(emu, client_id, {
-        "private_key": leaf.key_pem().decode(),
-        "thumbprint": leaf.thumbprint,
-        "public_certificate": leaf.cert_pem(with_chain=True).decode(),
-    })
+    app = cca(
+        emu,
+        client_id,
+        {
+            "private_key": leaf.key_pem().decode(),
+            "thumbprint": leaf.thumbprint,
+            "public_certificate": leaf.cert_pem(with_chain=True).decode(),
+        },
+    )
     result = app.acquire_token_for_client([GRAPH_SCOPE])
     assert "access_token" in result, result
 
 
-def test_pfx_subject_name_issuer(
-    emu: Emulator, tmp_path: Path, issuing_ca: CertifiedKey
-) -> None:
+def test_pfx_subject_name_issuer(emu: Emulator, tmp_path: Path, issuing_ca: CertifiedKey) -> None:
     leaf = make_leaf_cert("CN=pfx-sni", issuer=issuing_ca)
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca.certificate])
     pfx = leaf.write_pfx(tmp_path / "sni.pfx", "pw")
-    app = cca(emu, client_id, {
-        "private_key_pfx_path": str(pfx), "passphrase": "pw", "public_certificate": True,
-    })
+    app = cca(
+        emu,
+        client_id,
+        {
+            "private_key_pfx_path": str(pfx),
+            "passphrase": "pw",
+            "public_certificate": True,
+        },
+    )
     assert "access_token" in app.acquire_token_for_client([GRAPH_SCOPE])
 
 
@@ -207,8 +232,10 @@ def test_discovery_document_names_endpoints(emu: Emulator, http: requests.Sessio
     assert "private_key_jwt" in oidc["token_endpoint_auth_methods_supported"]
     instance = http.get(
         f"{emu.authority_host}/common/discovery/instance",
-        params={"authorization_endpoint": f"{emu.authority(TENANT)}/oauth2/v2.0/authorize",
-                "api-version": "1.1"},
+        params={
+            "authorization_endpoint": f"{emu.authority(TENANT)}/oauth2/v2.0/authorize",
+            "api-version": "1.1",
+        },
         timeout=10,
     ).json()
     assert instance["tenant_discovery_endpoint"] == (
@@ -223,7 +250,9 @@ def test_instance_discovery_left_on(emu: Emulator) -> None:
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, secrets=["pw"])
     app = msal.ConfidentialClientApplication(
-        client_id, authority=emu.authority(TENANT), client_credential="pw",
+        client_id,
+        authority=emu.authority(TENANT),
+        client_credential="pw",
         instance_discovery=f"{emu.authority_host}/common/discovery/instance",
         http_client=session_for(emu),
     )
@@ -239,8 +268,12 @@ def test_guid_resource_and_v1_endpoint(emu: Emulator, post_token, http) -> None:
     assert emu.verify_token(response.json()["access_token"])["aud"] == api
     v1 = http.post(
         f"{emu.authority(TENANT)}/oauth2/token",
-        data={"grant_type": "client_credentials", "client_id": client_id,
-              "client_secret": "pw", "resource": GRAPH},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": "pw",
+            "resource": GRAPH,
+        },
         timeout=10,
     ).json()
     assert v1["resource"] == GRAPH and isinstance(v1["expires_in"], str)

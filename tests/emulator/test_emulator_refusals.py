@@ -53,8 +53,12 @@ def test_correlation_id_echoes_client_request_id(emu: Emulator, http) -> None:
     correlation = str(uuid.uuid4())
     response = http.post(
         emu.token_endpoint(TENANT),
-        data={"grant_type": "client_credentials", "scope": GRAPH_SCOPE, "client_id": client_id,
-              "client_secret": "nope"},
+        data={
+            "grant_type": "client_credentials",
+            "scope": GRAPH_SCOPE,
+            "client_id": client_id,
+            "client_secret": "nope",
+        },
         headers={"client-request-id": correlation},
         timeout=10,
     )
@@ -71,9 +75,14 @@ def test_unregistered_certificate_700027(
     assert_entra_error(body, 700027, "invalid_client")
     assert other_cert.thumbprint in body["error_description"]
     # And through msal, as a user would meet it.
-    result = cca(emu, cert_app, {
-        "private_key": other_cert.key_pem().decode(), "thumbprint": other_cert.thumbprint,
-    }).acquire_token_for_client([GRAPH_SCOPE])
+    result = cca(
+        emu,
+        cert_app,
+        {
+            "private_key": other_cert.key_pem().decode(),
+            "thumbprint": other_cert.thumbprint,
+        },
+    ).acquire_token_for_client([GRAPH_SCOPE])
     assert result["error_codes"] == [700027]
 
 
@@ -85,9 +94,14 @@ def test_right_x5t_signed_by_another_key_700027(
     assert response.status_code == 401
     assert_entra_error(response.json(), 700027)
     # Same through msal: the registered thumbprint, the wrong private key.
-    result = cca(emu, cert_app, {
-        "private_key": other_cert.key_pem().decode(), "thumbprint": app_cert.thumbprint,
-    }).acquire_token_for_client([GRAPH_SCOPE])
+    result = cca(
+        emu,
+        cert_app,
+        {
+            "private_key": other_cert.key_pem().decode(),
+            "thumbprint": app_cert.thumbprint,
+        },
+    ).acquire_token_for_client([GRAPH_SCOPE])
     assert result["error_codes"] == [700027]
 
 
@@ -107,9 +121,14 @@ def test_subject_name_issuer_without_x5c_700027(
     response = post_assertion(post_token, client_id, make_assertion(emu, client_id, leaf))
     assert response.status_code == 401
     assert_entra_error(response.json(), 700027)
-    result = cca(emu, client_id, {
-        "private_key": leaf.key_pem().decode(), "thumbprint": leaf.thumbprint,
-    }).acquire_token_for_client([GRAPH_SCOPE])
+    result = cca(
+        emu,
+        client_id,
+        {
+            "private_key": leaf.key_pem().decode(),
+            "thumbprint": leaf.thumbprint,
+        },
+    ).acquire_token_for_client([GRAPH_SCOPE])
     assert result["error_codes"] == [700027]
 
 
@@ -120,24 +139,34 @@ def test_x5c_from_untrusted_issuer_700027(emu: Emulator, issuing_ca: CertifiedKe
     leaf = make_leaf_cert("CN=rogue", issuer=rogue_ca)
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca])
-    result = cca(emu, client_id, {
-        "private_key": leaf.key_pem().decode(),
-        "thumbprint": leaf.thumbprint,
-        "public_certificate": leaf.cert_pem(with_chain=True).decode(),
-    }).acquire_token_for_client([GRAPH_SCOPE])
+    result = cca(
+        emu,
+        client_id,
+        {
+            "private_key": leaf.key_pem().decode(),
+            "thumbprint": leaf.thumbprint,
+            "public_certificate": leaf.cert_pem(with_chain=True).decode(),
+        },
+    ).acquire_token_for_client([GRAPH_SCOPE])
     assert result["error_codes"] == [700027]
 
 
 def test_x5c_leaf_expired_700027(emu: Emulator, issuing_ca: CertifiedKey) -> None:
     past = datetime.now(UTC) - timedelta(days=30)
-    leaf = make_leaf_cert("CN=expired-sni", issuer=issuing_ca, not_before=past,
-                          not_after=past + timedelta(days=1))
+    leaf = make_leaf_cert(
+        "CN=expired-sni", issuer=issuing_ca, not_before=past, not_after=past + timedelta(days=1)
+    )
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca])
-    result = cca(emu, client_id, {
-        "private_key": leaf.key_pem().decode(), "thumbprint": leaf.thumbprint,
-        "public_certificate": leaf.cert_pem().decode(),
-    }).acquire_token_for_client([GRAPH_SCOPE])
+    result = cca(
+        emu,
+        client_id,
+        {
+            "private_key": leaf.key_pem().decode(),
+            "thumbprint": leaf.thumbprint,
+            "public_certificate": leaf.cert_pem().decode(),
+        },
+    ).acquire_token_for_client([GRAPH_SCOPE])
     assert result["error_codes"] == [700027]
 
 
@@ -161,8 +190,9 @@ def test_registered_certificate_expired_700027(emu: Emulator, post_token) -> Non
     ids=["expired", "not-yet-valid", "no-exp"],
 )
 def test_assertion_time_range_700024(emu, post_token, cert_app, app_cert, claims) -> None:
-    response = post_assertion(post_token, cert_app, make_assertion(emu, cert_app, app_cert,
-                                                                   **claims))
+    response = post_assertion(
+        post_token, cert_app, make_assertion(emu, cert_app, app_cert, **claims)
+    )
     assert response.status_code == 401
     assert_entra_error(response.json(), 700024, "invalid_client")
 
@@ -195,8 +225,9 @@ def test_wrong_audience_700023(emu, post_token, cert_app, app_cert) -> None:
     ids=["sub-differs", "iss-differs", "both-not-client-id", "no-sub"],
 )
 def test_iss_sub_client_id_mismatch_700021(emu, post_token, cert_app, app_cert, claims) -> None:
-    response = post_assertion(post_token, cert_app, make_assertion(emu, cert_app, app_cert,
-                                                                   **claims))
+    response = post_assertion(
+        post_token, cert_app, make_assertion(emu, cert_app, app_cert, **claims)
+    )
     assert response.status_code == 401
     assert_entra_error(response.json(), 700021, "invalid_client")
 
@@ -216,8 +247,12 @@ def test_replayed_jti_refused(emu, post_token, cert_app, app_cert) -> None:
 def test_unsupported_algorithms_and_garbage(emu, post_token, cert_app, app_cert) -> None:
     import jwt
 
-    hs = jwt.encode({"iss": cert_app, "sub": cert_app}, "k" * 32, algorithm="HS256",
-                    headers={"x5t": x5t(app_cert)})
+    hs = jwt.encode(
+        {"iss": cert_app, "sub": cert_app},
+        "k" * 32,
+        algorithm="HS256",
+        headers={"x5t": x5t(app_cert)},
+    )
     none = make_assertion(emu, cert_app, app_cert).rsplit(".", 1)[0] + "."
     for assertion in (hs, none, "garbage", "a.b.c", "....", "eyJ9.eyJ9.AA", "é" * 10, "x" * 70000):
         response = post_assertion(post_token, cert_app, assertion)
@@ -227,7 +262,8 @@ def test_unsupported_algorithms_and_garbage(emu, post_token, cert_app, app_cert)
 
 def test_wrong_assertion_type(emu, post_token, cert_app, app_cert) -> None:
     response = post_token(
-        client_id=cert_app, client_assertion=make_assertion(emu, cert_app, app_cert),
+        client_id=cert_app,
+        client_assertion=make_assertion(emu, cert_app, app_cert),
         client_assertion_type="urn:ietf:params:oauth:client-assertion-type:saml2-bearer",
     )
     assert response.status_code == 400
@@ -241,9 +277,7 @@ def test_unknown_app_700016(emu: Emulator, post_token) -> None:
     assert response.status_code == 400
     assert_entra_error(response.json(), 700016, "unauthorized_client")
     assert unknown in response.json()["error_description"]
-    assert cca(emu, unknown, "x").acquire_token_for_client([GRAPH_SCOPE])["error_codes"] == [
-        700016
-    ]
+    assert cca(emu, unknown, "x").acquire_token_for_client([GRAPH_SCOPE])["error_codes"] == [700016]
 
 
 def test_unknown_tenant_90002_on_token_and_discovery(emu: Emulator, post_token, http) -> None:
@@ -304,8 +338,12 @@ def test_bad_scope_through_msal(emu: Emulator) -> None:
 def test_missing_or_wrong_parameters(emu, http, form, status, code) -> None:
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, secrets=["x"])
-    data = {"grant_type": "client_credentials", "scope": GRAPH_SCOPE, "client_id": client_id,
-            "client_secret": "x"}
+    data = {
+        "grant_type": "client_credentials",
+        "scope": GRAPH_SCOPE,
+        "client_id": client_id,
+        "client_secret": "x",
+    }
     data.update(form)
     data = {k: v for k, v in data.items() if v is not None}
     response = http.post(emu.token_endpoint(TENANT), data=data, timeout=10)
@@ -317,7 +355,8 @@ def test_secret_and_assertion_together_refused(emu, post_token, app_cert) -> Non
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, secrets=["x"], certificates=[app_cert])
     response = post_token(
-        client_id=client_id, client_secret="x",
+        client_id=client_id,
+        client_secret="x",
         client_assertion=make_assertion(emu, client_id, app_cert),
         client_assertion_type=JWT_BEARER,
     )

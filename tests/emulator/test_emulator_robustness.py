@@ -25,8 +25,12 @@ def secret_client(emu: Emulator) -> str:
 
 
 def form(client_id: str) -> dict[str, str]:
-    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": "pw",
-            "scope": GRAPH_SCOPE}
+    return {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": "pw",
+        "scope": GRAPH_SCOPE,
+    }
 
 
 def test_fifty_concurrent_clients(emu: Emulator, secret_client: str) -> None:
@@ -41,8 +45,9 @@ def test_fifty_concurrent_clients(emu: Emulator, secret_client: str) -> None:
             )
             assert oidc.status_code == 200
             for _ in range(3):
-                answer = http.post(oidc.json()["token_endpoint"], data=form(secret_client),
-                                   timeout=10)
+                answer = http.post(
+                    oidc.json()["token_endpoint"], data=form(secret_client), timeout=10
+                )
                 assert answer.status_code == 200, answer.text
                 tokens.append(answer.json()["access_token"])
         return tokens
@@ -72,32 +77,44 @@ def test_keep_alive_responses_are_not_delayed(emu: Emulator, http, secret_client
     [
         (b"\xff\xfe\x00garbage", "application/x-www-form-urlencoded"),
         (b"a=1&&=&b", "application/x-www-form-urlencoded"),
-        (b"grant_type=client_credentials&grant_type=password",
-         "application/x-www-form-urlencoded"),
+        (b"grant_type=client_credentials&grant_type=password", "application/x-www-form-urlencoded"),
         (b'{"grant_type": "client_credentials"}', "application/json"),
         (b"&".join(b"k%d=v" % i for i in range(500)), "application/x-www-form-urlencoded"),
     ],
     ids=["not-utf8", "bad-fields", "duplicate-param", "json", "too-many-fields"],
 )
 def test_malformed_form_bodies(emu: Emulator, http, body: bytes, content_type: str) -> None:
-    response = http.post(emu.token_endpoint(TENANT), data=body,
-                         headers={"Content-Type": content_type}, timeout=10)
+    response = http.post(
+        emu.token_endpoint(TENANT), data=body, headers={"Content-Type": content_type}, timeout=10
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
 
 def test_body_over_one_mib_413(emu: Emulator, http) -> None:
-    response = http.post(emu.token_endpoint(TENANT), data=b"a" * (1024 * 1024 + 1),
-                         headers={"Content-Type": "application/x-www-form-urlencoded"},
-                         timeout=10)
+    response = http.post(
+        emu.token_endpoint(TENANT),
+        data=b"a" * (1024 * 1024 + 1),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
     assert response.status_code == 413
     assert response.json()["error"] == "invalid_request"
     # The server is still fine afterwards.
     assert http.get(emu.jwks_uri("common"), timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", f"/{TENANT}/oauth2/v2.0/authorize",
-                                  "/metadata/identity/oauth2/token", "/%ff%fe", "/a/b/c/d/e"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/nope",
+        f"/{TENANT}/oauth2/v2.0/authorize",
+        "/metadata/identity/oauth2/token",
+        "/%ff%fe",
+        "/a/b/c/d/e",
+    ],
+)
 def test_unknown_paths_404_json(emu: Emulator, http, path: str) -> None:
     response = http.get(emu.authority_host + path, timeout=10)
     assert response.status_code == 404
@@ -112,9 +129,10 @@ def raw_exchange(emu: Emulator, data: bytes) -> tuple[int, dict]:
     """Send raw bytes over TLS and parse the status line and JSON body of the answer."""
     context = ssl.create_default_context(cafile=emu.ca_bundle)
     host, port = emu.authority_host.removeprefix("https://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as tcp, context.wrap_socket(
-        tcp, server_hostname=host
-    ) as tls:
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as tcp,
+        context.wrap_socket(tcp, server_hostname=host) as tls,
+    ):
         tls.sendall(data)
         received = b""
         while chunk := tls.recv(65536):
@@ -131,8 +149,11 @@ def raw_exchange(emu: Emulator, data: bytes) -> tuple[int, dict]:
         (b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", 431),
         (b"POST /t/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400),
         (b"POST /t/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n", 400),
-        (b"POST /t/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-         b"5\r\nhello\r\n0\r\n\r\n", 411),
+        (
+            b"POST /t/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n",
+            411,
+        ),
     ],
     ids=["garbage", "unknown-method", "long-header", "negative-length", "bad-length", "chunked"],
 )
@@ -163,10 +184,12 @@ def test_stalled_peers_do_not_block_others_or_stop(tmp_path) -> None:
         host, port = emu.authority_host.removeprefix("https://").rsplit(":", 1)
         silent = socket.create_connection((host, int(port)))  # no TLS handshake at all
         context = ssl.create_default_context(cafile=emu.ca_bundle)
-        half = context.wrap_socket(socket.create_connection((host, int(port))),
-                                   server_hostname=host)
-        half.sendall(b"POST /x/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100"
-                     b"\r\n\r\nonly-part")
+        half = context.wrap_socket(
+            socket.create_connection((host, int(port))), server_hostname=host
+        )
+        half.sendall(
+            b"POST /x/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part"
+        )
         idle = session_for(emu)
         assert idle.get(emu.jwks_uri("common"), timeout=5).ok  # now idle on keep-alive
         started = time.monotonic()

@@ -22,16 +22,30 @@ def build_parser(prog: str = "entra-auth-emulator") -> argparse.ArgumentParser:
         description="Local Microsoft Entra ID token service and managed identity endpoints "
         "that verify app credentials (secrets and certificates) offline.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on "
-                        "(default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="HTTPS port; the HTTP identity "
-                        "endpoints use port+1; 0 (default) picks free ports")
-    parser.add_argument("--config", type=Path, help="TOML file with [[apps]] and "
-                        "[[managed_identities]]")
-    parser.add_argument("--state-dir", type=Path, help="where the CA, TLS certificate and "
-                        "signing key are kept (default $XDG_STATE_HOME/entra-auth-emulator)")
-    parser.add_argument("--ready-file", type=Path, help="write the connection details here "
-                        "(JSON, atomically, mode 0600) once accepting connections")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="HTTPS port; the HTTP identity endpoints use port+1; 0 (default) picks free ports",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="TOML file with [[apps]] and [[managed_identities]]"
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        help="where the CA, TLS certificate and "
+        "signing key are kept (default $XDG_STATE_HOME/entra-auth-emulator)",
+    )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        help="write the connection details here "
+        "(JSON, atomically, mode 0600) once accepting connections",
+    )
     return parser
 
 

@@ -119,7 +119,8 @@ class ManagedIdentityRegistration:
             object.__setattr__(self, "object_id", _derived_id("mi-sp", self.tenant_id, seed))
         if not self.display_name:
             object.__setattr__(
-                self, "display_name",
+                self,
+                "display_name",
                 "system-assigned identity" if not self.user_assigned else f"mi {self.client_id}",
             )
 
@@ -136,9 +137,7 @@ class EmulatorConfig:
         for app in self.apps:
             key = (app.tenant_id.lower(), app.client_id.lower())
             if key in seen:
-                raise ConfigError(
-                    f"duplicate client_id {app.client_id} in tenant {app.tenant_id}"
-                )
+                raise ConfigError(f"duplicate client_id {app.client_id} in tenant {app.tenant_id}")
             seen.add(key)
         mi_keys: set[str] = set()
         system = 0
@@ -160,11 +159,23 @@ class EmulatorConfig:
 
 
 _APP_KEYS = {
-    "tenant_id", "client_id", "display_name", "roles", "secrets", "certificates",
-    "trusted_issuers", "object_id", "token_lifetime",
+    "tenant_id",
+    "client_id",
+    "display_name",
+    "roles",
+    "secrets",
+    "certificates",
+    "trusted_issuers",
+    "object_id",
+    "token_lifetime",
 }
 _MI_KEYS = {
-    "tenant_id", "client_id", "object_id", "resource_id", "display_name", "roles",
+    "tenant_id",
+    "client_id",
+    "object_id",
+    "resource_id",
+    "display_name",
+    "roles",
     "token_lifetime",
 }
 

@@ -120,12 +120,17 @@ class Emulator:
             listeners: list[Listener] = []
             try:
                 listeners.append(
-                    Listener(self.host, self.port, service=service, kind="authority",
-                             ssl_context=context)
+                    Listener(
+                        self.host, self.port, service=service, kind="authority", ssl_context=context
+                    )
                 )
                 listeners.append(
-                    Listener(self.host, self.port + 1 if self.port else 0, service=service,
-                             kind="identity")
+                    Listener(
+                        self.host,
+                        self.port + 1 if self.port else 0,
+                        service=service,
+                        kind="identity",
+                    )
                 )
             except OSError as exc:
                 for listener in listeners:
@@ -145,8 +150,11 @@ class Emulator:
             from .azure_hosts import AzureHosts
 
             service.azure_hosts = self.azure_hosts = AzureHosts(
-                http_base=http_base, https_base=self.authority_host, secret=self.identity_header,
-                tls_cert=material.tls_cert, arc_token_dir=Path(state_dir) / "arc-tokens",
+                http_base=http_base,
+                https_base=self.authority_host,
+                secret=self.identity_header,
+                tls_cert=material.tls_cert,
+                arc_token_dir=Path(state_dir) / "arc-tokens",
             )
             for listener in listeners:
                 listener.start()
@@ -323,7 +331,9 @@ class Emulator:
         Same rules as ``POST /_emulator/faults``; raises ValueError for a bad spec."""
         spec: dict[str, Any] = {"count": count}
         for key, value in (
-            ("endpoint", endpoint), ("path", path), ("status", status),
+            ("endpoint", endpoint),
+            ("path", path),
+            ("status", status),
             ("retry_after", retry_after),
         ):
             if value is not None:

@@ -29,7 +29,9 @@ def openid_configuration(service: Service, tenant: str) -> dict[str, object]:
     return {
         "token_endpoint": f"{base}/oauth2/v2.0/token",
         "token_endpoint_auth_methods_supported": [
-            "client_secret_post", "private_key_jwt", "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
         ],
         "jwks_uri": f"{base}/discovery/v2.0/keys",
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -46,7 +48,17 @@ def openid_configuration(service: Service, tenant: str) -> dict[str, object]:
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "appid", "roles", "idtyp",
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "nbf",
+            "tid",
+            "oid",
+            "appid",
+            "roles",
+            "idtyp",
         ],
         "tenant_region_scope": "EMU",
         "cloud_instance_name": "entra-auth-emulator",
@@ -93,8 +105,11 @@ def _form(request: Request) -> dict[str, str]:
     try:
         text = request.body.decode("utf-8")
         parsed = parse_qs(
-            text, keep_blank_values=True, strict_parsing=bool(text),
-            max_num_fields=MAX_FORM_FIELDS, errors="strict",
+            text,
+            keep_blank_values=True,
+            strict_parsing=bool(text),
+            max_num_fields=MAX_FORM_FIELDS,
+            errors="strict",
         )
     except (UnicodeDecodeError, ValueError):
         raise errors.malformed_body() from None
@@ -164,7 +179,9 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
             raise errors.missing_parameter("client_id")
         if basic and basic[0].lower() != client_id.lower():
             raise errors.EntraError(
-                401, "invalid_client", 700021,
+                401,
+                "invalid_client",
+                700021,
                 "The client_id in the Basic authorization header does not match 'client_id'.",
             )
         app = service.directory.app(canonical, client_id)

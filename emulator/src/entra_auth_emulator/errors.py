@@ -235,7 +235,9 @@ def server_fault(status: int) -> EntraError:
         return EntraError(429, "temporarily_unavailable", 50196, "Too many requests (emulated).")
     if status >= 500:
         return EntraError(
-            status, "temporarily_unavailable", 50030, "The service is temporarily unavailable "
-            "(emulated fault)."
+            status,
+            "temporarily_unavailable",
+            50030,
+            "The service is temporarily unavailable (emulated fault).",
         )
     return EntraError(status, "invalid_request", 90000, "Emulated fault.")

@@ -74,8 +74,12 @@ def imds(service: Service, request: Request) -> Response:
         return refuse(400, "invalid_request", "Required audience parameter not specified")
     chosen, problem = _selector(
         request,
-        {"client_id": "client_id", "object_id": "object_id", "msi_res_id": "resource_id",
-         "mi_res_id": "resource_id"},
+        {
+            "client_id": "client_id",
+            "object_id": "object_id",
+            "msi_res_id": "resource_id",
+            "mi_res_id": "resource_id",
+        },
     )
     log.update({"identity": next(iter(chosen), "system")})
     if problem:
@@ -125,8 +129,13 @@ def app_service(service: Service, request: Request) -> Response:
         return refuse(400, "The resource query parameter is required.")
     chosen, problem = _selector(
         request,
-        {"client_id": "client_id", "object_id": "object_id", "principal_id": "object_id",
-         "mi_res_id": "resource_id", "msi_res_id": "resource_id"},
+        {
+            "client_id": "client_id",
+            "object_id": "object_id",
+            "principal_id": "object_id",
+            "mi_res_id": "resource_id",
+            "msi_res_id": "resource_id",
+        },
     )
     log["identity"] = next(iter(chosen), "system")
     if problem:

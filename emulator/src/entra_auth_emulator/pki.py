@@ -125,7 +125,10 @@ class CertifiedKey:
         return self.key_pem() + self.cert_pem(with_chain=with_chain)
 
     def pfx(
-        self, password: bytes | str | None = None, *, with_chain: bool = False,
+        self,
+        password: bytes | str | None = None,
+        *,
+        with_chain: bool = False,
         friendly_name: str | None = None,
     ) -> bytes:
         """PKCS#12 bytes, encrypted when a password is given."""
@@ -144,8 +147,8 @@ class CertifiedKey:
     ) -> Path:
         """Write a PEM file (0600 when it holds the key) and return its path."""
         path = Path(path)
-        data = self.pem(with_chain=with_chain) if include_key else self.cert_pem(
-            with_chain=with_chain
+        data = (
+            self.pem(with_chain=with_chain) if include_key else self.cert_pem(with_chain=with_chain)
         )
         write_private_file(path, data)
         if not include_key:
@@ -158,7 +161,10 @@ class CertifiedKey:
         return path
 
     def write_pfx(
-        self, path: str | os.PathLike[str], password: bytes | str | None = None, *,
+        self,
+        path: str | os.PathLike[str],
+        password: bytes | str | None = None,
+        *,
         with_chain: bool = False,
     ) -> Path:
         path = Path(path)
@@ -204,9 +210,15 @@ def make_ca(
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -254,9 +266,14 @@ def make_leaf_cert(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False,
-                key_encipherment=isinstance(key, rsa.RSAPrivateKey), data_encipherment=False,
-                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=isinstance(key, rsa.RSAPrivateKey),
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
                 decipher_only=False,
             ),
             critical=True,

@@ -69,8 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
             # status line and headers; answer as HTTP/1.1 so the client can read the error.
             self.request_version = "HTTP/1.1"
         body = json.dumps(
-            {"error": "invalid_request", "error_description": message or self.responses.get(
-                code, ("",))[0]}
+            {
+                "error": "invalid_request",
+                "error_description": message or self.responses.get(code, ("",))[0],
+            }
         ).encode()
         try:
             self.send_response(code, message)

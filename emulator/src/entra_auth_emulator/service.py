@@ -250,7 +250,7 @@ class Service:
                 except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
                     return _bad_request("the body must be empty or a JSON object")
                 if not isinstance(options, dict) or set(options) - {"registrations"}:
-                    return _bad_request("the only option is {\"registrations\": true}")
+                    return _bad_request('the only option is {"registrations": true}')
                 self.reset(registrations=bool(options.get("registrations", False)))
                 return Response(200, {"reset": True})
         else:

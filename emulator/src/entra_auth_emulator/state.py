@@ -43,8 +43,9 @@ RENEW_BEFORE = timedelta(days=7)
 
 def default_state_dir() -> Path:
     """``$XDG_STATE_HOME/entra-auth-emulator`` (``~/.local/state/entra-auth-emulator``)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                            "state")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
     return Path(base) / "entra-auth-emulator"
 
 
@@ -64,8 +65,9 @@ def _load(cert_path: Path, key_path: Path) -> CertifiedKey | None:
     except (OSError, ValueError):
         return None
     public = serialization.PublicFormat.SubjectPublicKeyInfo
-    if cert.public_key().public_bytes(serialization.Encoding.PEM, public) != key.public_key(
-    ).public_bytes(serialization.Encoding.PEM, public):
+    if cert.public_key().public_bytes(
+        serialization.Encoding.PEM, public
+    ) != key.public_key().public_bytes(serialization.Encoding.PEM, public):
         return None
     if cert.not_valid_after_utc - RENEW_BEFORE < datetime.now(UTC):
         return None
@@ -126,7 +128,11 @@ def _ensure_state(state_dir: Path, host: str) -> StateMaterial:
         tls = None
     if tls is None:
         tls = make_leaf_cert(
-            "CN=entra-auth-emulator", issuer=ca, dns_names=dns, ip_addresses=ips, server=True,
+            "CN=entra-auth-emulator",
+            issuer=ca,
+            dns_names=dns,
+            ip_addresses=ips,
+            server=True,
             not_after=datetime.now(UTC) + timedelta(days=825),
         )
         _save(tls, state_dir / TLS_CERT, state_dir / TLS_KEY)
