@@ -62,22 +62,7 @@ def connect(
     from .prompted_secrets import take_prompts
     from .sign_in_methods import checked_options, resolve_sign_in
 
-    flags = flag.sign_in_flags(
-        client_id=client_id,
-        tenant_id=tenant_id,
-        certificate_thumbprint=certificate_thumbprint,
-        certificate_name=certificate_name,
-        certificate=certificate,
-        certificate_password=certificate_password,
-        client_secret=client_secret,
-        identity=identity,
-        object_id=object_id,
-        resource_id=resource_id,
-        environment_variable=environment_variable,
-        send_certificate_chain=send_certificate_chain,
-        provider=provider,
-        option=option,
-    )
+    flags = flag.sign_in_flags(locals())
     config = load_config()
     resolved = resolve_sign_in(
         flags, config=config, profile=profile, environment=environment, context_scope=context_scope

@@ -8,8 +8,8 @@ the one mapping from flags to a provider and its options.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -158,39 +158,32 @@ SendCertificateChain = Annotated[
 ]
 
 
-def sign_in_flags(
-    *,
-    client_id: str | None,
-    tenant_id: str | None,
-    certificate_thumbprint: str | None,
-    certificate_name: str | None,
-    certificate: str | None,
-    certificate_password: str | None,
-    client_secret: str | None,
-    identity: bool,
-    object_id: str | None,
-    resource_id: str | None,
-    environment_variable: bool,
-    send_certificate_chain: bool,
-    provider: str | None,
-    option: Sequence[str] | None,
-) -> ConnectFlags:
-    """The shared flags as ``ConnectFlags``; keyword-only so a caller cannot swap two IDs."""
+SIGN_IN_FLAGS = (
+    "client_id",
+    "tenant_id",
+    "certificate_thumbprint",
+    "certificate_name",
+    "certificate",
+    "certificate_password",
+    "client_secret",
+    "identity",
+    "object_id",
+    "resource_id",
+    "environment_variable",
+    "send_certificate_chain",
+    "provider",
+    "option",
+)
+"""The parameter names a command declares with the annotations above, in help order."""
+
+
+def sign_in_flags(parameters: Mapping[str, Any]) -> ConnectFlags:
+    """The shared flags among a command's parameters (pass ``locals()``) as ``ConnectFlags``.
+
+    typer reads flags from each command's signature, so every command declares them; this is
+    the one place that gathers them, so a new flag cannot be forgotten by one command."""
     from .sign_in_methods import ConnectFlags
 
-    return ConnectFlags(
-        client_id=client_id,
-        tenant_id=tenant_id,
-        certificate_thumbprint=certificate_thumbprint,
-        certificate_name=certificate_name,
-        certificate=certificate,
-        certificate_password=certificate_password,
-        client_secret=client_secret,
-        identity=identity,
-        object_id=object_id,
-        resource_id=resource_id,
-        environment_variable=environment_variable,
-        send_certificate_chain=send_certificate_chain,
-        provider=provider,
-        option=tuple(option or ()),
-    )
+    values = {name: parameters[name] for name in SIGN_IN_FLAGS}
+    values["option"] = tuple(values["option"] or ())
+    return ConnectFlags(**values)

@@ -158,22 +158,7 @@ def add_profile(
     from .sign_in_methods import checked_options, resolve_sign_in
 
     check_name(name, "profile")
-    flags = flag.sign_in_flags(
-        client_id=client_id,
-        tenant_id=tenant_id,
-        certificate_thumbprint=certificate_thumbprint,
-        certificate_name=certificate_name,
-        certificate=certificate,
-        certificate_password=certificate_password,
-        client_secret=client_secret,
-        identity=identity,
-        object_id=object_id,
-        resource_id=resource_id,
-        environment_variable=environment_variable,
-        send_certificate_chain=send_certificate_chain,
-        provider=provider,
-        option=option,
-    )
+    flags = flag.sign_in_flags(locals())
     # Checked before taking the lock (loading plugins is the slow part); the few facts
     # another process could change meanwhile are checked again under the lock.
     resolved = resolve_sign_in(
