@@ -36,7 +36,7 @@ from urllib.parse import parse_qs
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .managed_identity import _issue, _resource, _selector
+from .managed_identity import _issue, _resource, select_identity
 from .messages import Request, Response
 
 if TYPE_CHECKING:
@@ -196,17 +196,16 @@ class AzureHosts:
         resource = _resource(request)
         if not resource:
             return refuse(400, "invalid_request", "Required audience parameter not specified")
-        chosen, problem = _selector(
+        mi, problem = select_identity(
+            service,
             request,
             {"client_id": "client_id", "object_id": "object_id", "msi_res_id": "resource_id"},
+            log,
         )
-        log["identity"] = next(iter(chosen), "system")
         if problem:
             return refuse(400, "invalid_request", problem)
-        mi = service.directory.managed_identity(**chosen)
         if mi is None:
             return refuse(400, "invalid_request", "Identity not found")
-        log["client_id"] = mi.client_id
         access_token, claims, lifetime = _issue(service, mi, resource)
         body: dict[str, object] = {
             "access_token": access_token,
@@ -331,7 +330,8 @@ class AzureHosts:
         resource = _resource(request)
         if not resource:
             return refuse(400, "invalid_request", "Required resource parameter not specified")
-        chosen, problem = _selector(
+        mi, problem = select_identity(
+            service,
             request,
             {
                 "clientid": "client_id",
@@ -339,14 +339,12 @@ class AzureHosts:
                 "object_id": "object_id",
                 "msi_res_id": "resource_id",
             },
+            log,
         )
-        log["identity"] = next(iter(chosen), "system")
         if problem:
             return refuse(400, "invalid_request", problem)
-        mi = service.directory.managed_identity(**chosen)
         if mi is None:
             return refuse(400, "invalid_request", "Identity not found")
-        log["client_id"] = mi.client_id
         access_token, claims, _lifetime = _issue(service, mi, resource)
         return Response(
             200,

@@ -32,6 +32,23 @@ def _selector(request: Request, names: dict[str, str]) -> tuple[dict[str, str], 
     return chosen, None
 
 
+def select_identity(
+    service: Service, request: Request, names: dict[str, str], log: dict[str, object]
+) -> tuple[ManagedIdentityRegistration | None, str | None]:
+    """The identity a request names (the system-assigned one when it names none), logged.
+
+    ``(None, problem)`` when selectors conflict; ``(None, None)`` when no such identity exists,
+    since each host words "not found" its own way."""
+    chosen, problem = _selector(request, names)
+    log["identity"] = next(iter(chosen), "system")
+    if problem:
+        return None, problem
+    mi = service.directory.managed_identity(**chosen)
+    if mi is not None:
+        log["client_id"] = mi.client_id
+    return mi, None
+
+
 def _issue(
     service: Service, mi: ManagedIdentityRegistration, resource: str
 ) -> tuple[str, dict[str, object], int]:
@@ -72,7 +89,8 @@ def imds(service: Service, request: Request) -> Response:
     resource = _resource(request)
     if not resource:
         return refuse(400, "invalid_request", "Required audience parameter not specified")
-    chosen, problem = _selector(
+    mi, problem = select_identity(
+        service,
         request,
         {
             "client_id": "client_id",
@@ -80,14 +98,12 @@ def imds(service: Service, request: Request) -> Response:
             "msi_res_id": "resource_id",
             "mi_res_id": "resource_id",
         },
+        log,
     )
-    log.update({"identity": next(iter(chosen), "system")})
     if problem:
         return refuse(400, "invalid_request", problem)
-    mi = service.directory.managed_identity(**chosen)
     if mi is None:
         return refuse(400, "invalid_request", "Identity not found")
-    log["client_id"] = mi.client_id
     access_token, claims, lifetime = _issue(service, mi, resource)
     return Response(
         200,
@@ -127,7 +143,8 @@ def app_service(service: Service, request: Request) -> Response:
     resource = _resource(request)
     if not resource:
         return refuse(400, "The resource query parameter is required.")
-    chosen, problem = _selector(
+    mi, problem = select_identity(
+        service,
         request,
         {
             "client_id": "client_id",
@@ -136,14 +153,12 @@ def app_service(service: Service, request: Request) -> Response:
             "mi_res_id": "resource_id",
             "msi_res_id": "resource_id",
         },
+        log,
     )
-    log["identity"] = next(iter(chosen), "system")
     if problem:
         return refuse(400, problem)
-    mi = service.directory.managed_identity(**chosen)
     if mi is None:
         return refuse(400, "Unable to load the proper Managed Identity.")
-    log["client_id"] = mi.client_id
     access_token, claims, lifetime = _issue(service, mi, resource)
     return Response(
         200,
