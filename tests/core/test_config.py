@@ -112,3 +112,39 @@ def test_unknown_provider_in_a_profile_lists_installed(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, CONFIG.replace('"client-secret"', '"cert-vault"')))
     with pytest.raises(UsageError, match="unknown provider 'cert-vault'; installed providers: "):
         connect(profile="ci", config=cfg)
+
+
+def _many_profiles(count: int, tenant: str = "contoso") -> str:
+    return "".join(
+        f'[profiles.p{i}]\nprovider = "client-secret"\nclient_id = "{i}"\n'
+        f'tenant_id = "{tenant}.onmicrosoft.com"\nclient_secret = "env:S"\n\n'
+        for i in range(count)
+    )
+
+
+def test_a_large_config_keeps_a_parsed_copy_until_the_file_changes(tmp_path: Path) -> None:
+    from entra_auth import paths
+
+    path = write(tmp_path, _many_profiles(2000))
+    first = load_config(path)
+    cache = paths.cache_dir() / "config.parsed"
+    assert cache.exists() and oct(cache.stat().st_mode & 0o777) == "0o600"
+    assert load_config(path).profile("p1999").options == first.profile("p1999").options
+    path.write_text(_many_profiles(2000, tenant="contosx"))  # same size, at once, new content
+    assert load_config(path).profile("p7").options["tenant_id"] == "contosx.onmicrosoft.com"
+
+
+def test_a_damaged_parsed_copy_is_ignored(tmp_path: Path) -> None:
+    from entra_auth import paths
+
+    path = write(tmp_path, _many_profiles(2000))
+    load_config(path)
+    (paths.cache_dir() / "config.parsed").write_bytes(b"\x00garbage")
+    assert load_config(path).profile("p3").provider == "client-secret"
+
+
+def test_small_configs_are_parsed_directly(tmp_path: Path) -> None:
+    from entra_auth import paths
+
+    load_config(write(tmp_path, CONFIG))
+    assert not (paths.cache_dir() / "config.parsed").exists()

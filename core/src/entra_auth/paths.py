@@ -35,3 +35,8 @@ def state_dir() -> Path:
 def data_dir() -> Path:
     """``$XDG_DATA_HOME/entra-auth``: the tool's own certificate store lives in ``certs/``."""
     return _xdg("XDG_DATA_HOME", ".local/share")
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/entra-auth``: things that can be rebuilt at any time."""
+    return _xdg("XDG_CACHE_HOME", ".cache")
