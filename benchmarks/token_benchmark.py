@@ -240,6 +240,42 @@ def main() -> None:
         )
         rows.append(("  heavy modules imported", imported.replace("IMPORTED ", ""), "-", "-"))
 
+        # Scale: 10,000 profiles and 10,000 cached tokens of other connections
+        config_file = work / "config" / "entra-auth" / "config.toml"
+        config_file.parent.mkdir(parents=True, exist_ok=True)
+        config_file.write_text(
+            "".join(
+                f'[profiles.p{i}]\nprovider = "client-secret"\nclient_id = "{uuid.uuid4()}"\n'
+                f'tenant_id = "t{i}.onmicrosoft.com"\nclient_secret = "env:S"\n\n'
+                for i in range(10000)
+            )
+        )
+        tokens = work / "state" / "entra-auth" / "tokens"
+        for i in range(10000):
+            (tokens / f"{i:032x}-{i:032x}.json").write_text(
+                json.dumps({"version": 1, "access_token": "x", "expires_on": time.time() + 3600})
+            )
+        scaled_token = timed(
+            lambda: subprocess.run([*cli, "token"], env=child_env, check=True, capture_output=True),
+            repeat=7,
+        )
+        show = [*cli, "profile", "show", "p5000"]
+        subprocess.run(show, env=child_env, check=True, capture_output=True)  # parses once
+        scaled_show = timed(
+            lambda: subprocess.run(show, env=child_env, check=True, capture_output=True), repeat=5
+        )
+        rows.append(
+            (
+                "  with 10,000 profiles + 10,000 cached tokens",
+                f"{scaled_token * 1000:.0f} ms",
+                "-",
+                "-",
+            )
+        )
+        rows.append(
+            ("CLI `profile show` among 10,000 profiles", f"{scaled_show * 1000:.0f} ms", "-", "-")
+        )
+
     print("| measure | entra-auth | msal | azure-identity |")
     print("|---|---|---|---|")
     for row in rows:
