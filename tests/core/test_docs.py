@@ -28,3 +28,22 @@ def test_every_public_name_has_a_docstring(name: str) -> None:
     obj = getattr(entra_auth, name)
     if inspect.isclass(obj) or inspect.isfunction(obj):
         assert inspect.getdoc(obj), f"entra_auth.{name} needs a docstring"
+
+
+def test_mkdocs_nav_and_docs_folder_agree() -> None:
+    import re
+
+    nav = set(re.findall(r":\s*(\S+\.md)\s*$", (DOCS.parent / "mkdocs.yml").read_text(), re.M))
+    pages = {str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")}
+    assert nav == pages, f"only in nav: {nav - pages}; only in docs/: {pages - nav}"
+
+
+def test_relative_links_in_docs_resolve() -> None:
+    import re
+
+    broken = []
+    for page in DOCS.rglob("*.md"):
+        for target in re.findall(r"\]\(([^)#:\s]+\.md)(?:#[^)]*)?\)", page.read_text()):
+            if not (page.parent / target).resolve().exists():
+                broken.append(f"{page.relative_to(DOCS)} -> {target}")
+    assert broken == []
