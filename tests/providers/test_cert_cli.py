@@ -98,7 +98,10 @@ def test_cli_subject_name_and_issuer(run, register_app, issuing_chain, tmp_path:
     app = register_app(trusted_issuers=[root])
     pem = leaf.write_pem(tmp_path / "sni.pem", with_chain=True)
     args = ("connect", *app.cli_ids(), "--certificate", str(pem))
-    assert run(*args).returncode == 1  # no chain sent: not registered, AADSTS700027
+    refused = run(*args)  # no chain sent: not registered, AADSTS700027
+    assert refused.returncode == 1
+    line = one_line(refused)
+    assert "AADSTS700027" in line and "add --send-certificate-chain" in line
     result = run(*args, "--send-certificate-chain")
     assert result.returncode == 0, result.stderr
 
@@ -110,6 +113,9 @@ def test_cli_subject_name_and_issuer(run, register_app, issuing_chain, tmp_path:
         (("--certificate-thumbprint", "AB" * 20), 2, "no usable certificate with thumbprint"),
         (("--certificate-name", "CN=nobody"), 2, "no usable certificate with subject"),
         (("--certificate", "/nonexistent/app.pem"), 2, "does not exist"),
+        (("--certificate", "/"), 2, "is a folder, not a file"),
+        (("--certificate", "/etc/passwd"), 2, "is neither PEM nor PKCS#12"),
+        (("--certificate-name", "="), 2, "is not a distinguished name"),
     ],
 )
 def test_cli_refusals(run, register_app, flags: tuple[str, ...], code: int, expected: str) -> None:
@@ -153,6 +159,42 @@ def test_cli_ec_key_refused(run, register_app, tmp_path: Path) -> None:
     result = run("connect", *app.cli_ids(), "--certificate", str(path))
     assert result.returncode == 2
     assert "only RSA" in one_line(result)
+
+
+def test_cli_certificate_without_its_key_says_where_to_put_it(
+    run, register_app, app_cert, tmp_path: Path
+) -> None:
+    app = register_app(certificates=[app_cert])
+    path = app_cert.write_pem(tmp_path / "app.crt", include_key=False)
+    result = run("connect", *app.cli_ids(), "--certificate", str(path))
+    assert result.returncode == 2
+    assert "has no private key; put the key in the same file or in app.key beside it" in (
+        one_line(result)
+    )
+
+
+def test_cli_no_match_lists_candidates_and_how_to_fix(
+    run, register_app, app_cert, tmp_path: Path
+) -> None:
+    upcoming = make_leaf_cert("CN=cli-upcoming", not_before=days(2), not_after=days(300))
+    app = register_app(certificates=[upcoming])
+    folder = tmp_path / "certs"
+    upcoming.write_pem(folder / "upcoming.pem")
+    app_cert.write_pem(folder / "public.pem", include_key=False)
+    result = run(
+        "connect",
+        *app.cli_ids(),
+        "--certificate-name",
+        "CN=cli-upcoming",
+        ENTRA_AUTH_CERT_PATH=str(folder),
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    line = one_line(result)
+    assert "Traceback" not in result.stderr
+    start = upcoming.certificate.not_valid_before_utc
+    assert f"upcoming.pem: not valid until {start:%Y-%m-%d %H:%M} UTC" in line
+    assert "public.pem: other subject" in line
+    assert "to fix, put the certificate with its unencrypted private key" in line
 
 
 def test_cli_warns_about_a_readable_key_file(run, register_app, app_cert, tmp_path: Path) -> None:

@@ -82,16 +82,39 @@ def test_every_assertion_has_its_own_jti(app_cert, register_app, emulator) -> No
     assert len(jtis) == 5
 
 
-@pytest.mark.parametrize("algorithm", ["PS256", "RS256", "rs256"])
+@pytest.mark.parametrize(
+    ("algorithm", "alg", "thumbprint_header"),
+    [("PS256", "PS256", "x5t#S256"), ("RS256", "RS256", "x5t"), ("rs256", "RS256", "x5t")],
+)
 def test_connect_signs_with_the_asked_algorithm(
-    algorithm: str, register_app, app_cert, tmp_path: Path
+    algorithm: str,
+    alg: str,
+    thumbprint_header: str,
+    register_app,
+    app_cert,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The assertions msal actually posts (recorded on their way out) carry the asked ``alg``
+    and the matching thumbprint header, and the emulator accepts them."""
+    sent: list[str] = []
+    real_call = CertificateAssertion.__call__
+
+    def recording(self: CertificateAssertion, context: Any) -> str:
+        sent.append(real_call(self, context))
+        return sent[-1]
+
+    monkeypatch.setattr(CertificateAssertion, "__call__", recording)
     app = register_app(certificates=[app_cert])
     path = app_cert.write_pem(tmp_path / "app.pem")
     cred = entra_auth.connect(
         "cert-object", **app.options(), certificate_path=str(path), signing_algorithm=algorithm
     )
     assert claims_of(cred.get_token(GRAPH).token)["appidacr"] == "2"
+    assert len(sent) == 1
+    header = header_of(sent[0])
+    assert header["alg"] == alg
+    assert set(header) & {"x5t", "x5t#S256", "x5c"} == {thumbprint_header}
 
 
 def test_unknown_signing_algorithm(app_cert, tmp_path: Path) -> None:

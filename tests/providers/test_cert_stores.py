@@ -158,7 +158,65 @@ def test_no_match_names_every_place_and_every_candidate(
     assert f"CN=old-app [{expired.thumbprint}] at {folder / 'expired.pem'}: other thumbprint" in (
         message
     )
-    assert "garbage.pfx: is password-protected or not a PKCS#12 file" in message
+    assert "locked.crt: its private key is encrypted; keys in a store must not be" in message
+    assert "garbage.pfx: is neither PEM nor PKCS#12" in message
+    assert "to fix, put the certificate with its unencrypted private key" in message
+
+
+def test_no_match_lists_each_matching_candidate_with_its_reason(
+    register_app, isolated_environment, tmp_path: Path, monkeypatch
+) -> None:
+    """Three certificates of the subject, none usable: each is named with why, matching ones
+    first, dates as UTC."""
+    subject = "CN=quarterly-report"
+    expired = make_leaf_cert(subject, not_before=days(-400), not_after=days(-20))
+    upcoming = make_leaf_cert(subject, not_before=days(3), not_after=days(400))
+    keyless = make_leaf_cert(subject, not_before=days(-5), not_after=days(300))
+    app = register_app(certificates=[expired, upcoming, keyless])
+    (folder,) = cert_path_folder(tmp_path, monkeypatch, "certs")
+    expired.write_pem(folder / "expired.pem")
+    upcoming.write_pem(folder / "upcoming.pem")
+    keyless.write_pem(folder / "keyless.cer", include_key=False)
+    make_leaf_cert("CN=unrelated").write_pem(folder / "a-unrelated.pem")
+    with pytest.raises(CertificateError) as raised:
+        by_name(app, subject)
+    message = str(raised.value)
+
+    def utc(moment: Any) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+    assert raised.value.exit_code == 2 and "\n" not in message
+    assert message.startswith(f"no usable certificate with subject '{subject}'; searched: ")
+    reasons = [
+        f"[{expired.thumbprint}] at {folder / 'expired.pem'}: expired on "
+        f"{utc(expired.certificate.not_valid_after_utc)}",
+        f"[{upcoming.thumbprint}] at {folder / 'upcoming.pem'}: not valid until "
+        f"{utc(upcoming.certificate.not_valid_before_utc)}",
+        f"[{keyless.thumbprint}] at {folder / 'keyless.cer'}: has no private key",
+    ]
+    for reason in reasons:
+        assert reason in message
+    unrelated = message.index("CN=unrelated")
+    assert all(message.index(reason) < unrelated for reason in reasons)
+    assert "a-unrelated.pem: other subject" in message
+
+
+def test_expired_copies_and_unreadable_neighbours_still_say_expired(
+    register_app, isolated_environment, tmp_path: Path, monkeypatch
+) -> None:
+    """One expired certificate, in the .NET store twice (.pfx and .1.pfx), next to a file that
+    cannot be read: the message is still "expired on DATE", not a listing."""
+    old = make_leaf_cert("CN=old-twice", not_before=days(-400), not_after=days(-2))
+    app = register_app(certificates=[old])
+    write_dotnet_store(isolated_environment, old, with_key=False)
+    write_dotnet_store(isolated_environment, old)
+    (folder,) = cert_path_folder(tmp_path, monkeypatch, "certs")
+    (folder / "broken.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n")
+    with pytest.raises(CertificateError) as raised:
+        by_thumbprint(app, old.thumbprint)
+    when = old.certificate.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
+    assert str(raised.value).startswith(f"the certificate with thumbprint {old.thumbprint}")
+    assert f"expired on {when}; renew it" in str(raised.value)
 
 
 def test_the_only_match_expired_says_when(
@@ -185,7 +243,8 @@ def test_newest_valid_of_three_wins(
 ) -> None:
     subject = "CN=nightly-export,O=Contoso"
     expired = make_leaf_cert(subject, not_before=days(-700), not_after=days(-300))
-    older = make_leaf_cert(subject, not_before=days(-200), not_after=days(165))
+    # The older one expires last, so only NotBefore (not NotAfter, nor store order) picks newest.
+    older = make_leaf_cert(subject, not_before=days(-200), not_after=days(900))
     newest = make_leaf_cert(subject, not_before=days(-10), not_after=days(355))
     app = register_app(certificates=[expired, older, newest])
     (folder,) = cert_path_folder(tmp_path, monkeypatch, "certs")

@@ -3,7 +3,8 @@
 Each file is parsed once per process: the result is cached by path, inode, size, mtime and a
 digest of the password, so a long-running process that signs an assertion every hour, or a
 store scan repeated for several credentials, does not pay for RSA key parsing again, and a
-renewed file on disk is picked up.
+renewed file on disk is picked up. Store scans only peek (:func:`peek_certificate_file`): the
+PEM key of a certificate nobody asked for is never parsed, nor warned about.
 """
 
 from __future__ import annotations
@@ -31,23 +32,26 @@ _ENCRYPTED_MARKERS = (b"ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
 
 @dataclass(frozen=True, eq=False)
 class ParsedFile:
-    """What one certificate file holds. ``key_problem`` says why there is no usable key."""
+    """What one certificate file holds. ``key_problem`` says why there is no usable key;
+    ``key_deferred`` marks a peek that saw a key but did not parse it."""
 
     path: Path
     certificates: tuple[x509.Certificate, ...]
     private_key: Any = field(default=None, repr=False)
     key_path: Path | None = None
     key_problem: str | None = None
+    key_deferred: bool = False
 
     @property
     def leaf(self) -> x509.Certificate:
-        """The certificate that belongs to the private key (else the first one)."""
+        """The certificate that belongs to the private key; without a parsed key, the first
+        one that is not a CA (files list the leaf first, but not all of them do)."""
         if self.private_key is not None:
             public = self.private_key.public_key()
             for cert in self.certificates:
                 if _same_public_key(cert.public_key(), public):
                     return cert
-        return self.certificates[0]
+        return next((c for c in self.certificates if not _is_ca(c)), self.certificates[0])
 
     @property
     def chain(self) -> tuple[x509.Certificate, ...]:
@@ -58,7 +62,13 @@ class ParsedFile:
         """The usable certificate, or ``CertificateError`` saying why it is not usable."""
         where = f"certificate file {self.path}"
         if self.private_key is None:
-            raise CertificateError(f"{where} {self.key_problem or 'has no private key'}")
+            if self.key_problem is None or self.key_problem.startswith("has no private key"):
+                raise CertificateError(
+                    f"{where} {self.key_problem or 'has no private key'}; put the key in the same "
+                    f"file or in {self.path.with_suffix(KEY_SUFFIX).name} beside it, or give a "
+                    ".pfx that holds it"
+                )
+            raise CertificateError(f"{where} {self.key_problem}")
         key = require_rsa(self.private_key, where)
         leaf = self.leaf
         if not _same_public_key(leaf.public_key(), key.public_key()):
@@ -66,6 +76,8 @@ class ParsedFile:
                 f"{where}: the private key does not belong to any certificate in it "
                 f"({self.key_path or self.path}); pair the key with its own certificate"
             )
+        # Warned here, when the key is about to be used, not for every file a scan reads.
+        warn_if_readable_by_others(self.key_path or self.path)
         return CertificateBundle(leaf, key, self.chain, source or str(self.path))
 
 
@@ -115,11 +127,33 @@ def read_certificate_file(
     if cached is not None:
         return cached
     parsed = _parse_pem(file, data, pw, sibling) if is_pem else _parse_pkcs12(file, data, pw)
-    if parsed.private_key is not None:
-        warn_if_readable_by_others(parsed.key_path or file)
     with _cache_lock:
         _cache[cache_key] = parsed
     return parsed
+
+
+def peek_certificate_file(path: str | os.PathLike[str]) -> ParsedFile:
+    """The certificates of a file and whether a usable-looking key is there, for store scans.
+
+    A PEM key is not parsed (``key_deferred``): a store may hold dozens of certificates and
+    only the one selected is loaded, with :func:`load_certificate_file`. PKCS#12 keeps keys
+    and certificates in one protected blob, so a ``.pfx`` is read in full (and cached)."""
+    file = Path(path).expanduser()
+    data = _read(file, "certificate file")
+    if b"-----BEGIN" not in data:
+        return read_certificate_file(file)
+    certs = _pem_certificates(file, data)
+    key_data, key_file = data, file
+    if not any(marker in data for marker in _PEM_KEY_MARKERS):
+        sibling = _sibling_key(file)
+        if sibling is None:
+            return ParsedFile(file, certs, key_problem="has no private key")
+        key_data, key_file = _read(sibling, "private key file"), sibling
+    if any(marker in key_data for marker in _ENCRYPTED_MARKERS):
+        return ParsedFile(file, certs, key_problem=f"has an encrypted private key ({key_file})")
+    return ParsedFile(
+        file, certs, key_path=key_file if key_file != file else None, key_deferred=True
+    )
 
 
 def _identity(path: Path) -> tuple[str, int, int, int]:
@@ -146,7 +180,7 @@ def _sibling_key(file: Path) -> Path | None:
     return candidate if candidate != file and candidate.is_file() else None
 
 
-def _parse_pem(file: Path, data: bytes, pw: bytes | None, sibling: Path | None) -> ParsedFile:
+def _pem_certificates(file: Path, data: bytes) -> tuple[x509.Certificate, ...]:
     from cryptography import x509
 
     try:
@@ -158,6 +192,11 @@ def _parse_pem(file: Path, data: bytes, pw: bytes | None, sibling: Path | None) 
             f"certificate file {file} holds no PEM certificate; give the certificate (with its "
             "key in the same file or in a .key file beside it) or a .pfx/.p12 file"
         )
+    return certs
+
+
+def _parse_pem(file: Path, data: bytes, pw: bytes | None, sibling: Path | None) -> ParsedFile:
+    certs = _pem_certificates(file, data)
     key_data, key_file = data, file
     if not any(marker in data for marker in _PEM_KEY_MARKERS):
         if sibling is None:
@@ -208,6 +247,11 @@ def _parse_pkcs12(file: Path, data: bytes, pw: bytes | None) -> ParsedFile:
         if _looks_like_der_certificate(data):
             certs = (x509.load_der_x509_certificate(data),)
             return ParsedFile(file, certs, key_problem="has no private key (a DER certificate)")
+        if not data.startswith(b"\x30"):  # every PKCS#12 file is a DER SEQUENCE
+            raise CertificateError(
+                f"certificate file {file} is neither PEM nor PKCS#12 (.pfx/.p12); give a .pem "
+                "with the certificate and its key, or a .pfx"
+            ) from None
         if pw is None:
             raise CertificateError(
                 f"certificate file {file} is password-protected or not a PKCS#12 file; give "
@@ -232,6 +276,15 @@ def _looks_like_der_certificate(data: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _same_public_key(a: Any, b: Any) -> bool:

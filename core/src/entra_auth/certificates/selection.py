@@ -57,7 +57,7 @@ def find_certificate(
     searched: list[str] = []
     passed: list[PassedOver] = []
     usable: list[StoredCertificate] = []
-    expired: list[StoredCertificate] = []
+    matched: list[StoredCertificate] = []  # right thumbprint or subject, usable or not
     for store in stores:
         try:
             searched.append(store.name)
@@ -66,18 +66,14 @@ def find_certificate(
             passed.append(PassedOver(str(getattr(store, "name", store)), "", f"failed: {exc}"))
             continue
         for entry in entries:
+            cert = entry.certificate
+            if cert is not None and _matches(cert, thumbprint, subject):
+                matched.append(entry)
             reason = _why_not(entry, thumbprint, subject, moment)
             if reason is None:
                 usable.append(entry)
-                continue
-            cert = entry.certificate
-            if (
-                cert is not None
-                and cert.not_valid_after_utc < moment
-                and _matches(cert, thumbprint, subject)
-            ):
-                expired.append(entry)
-            passed.append(PassedOver(entry.location, _label(entry), reason))
+            else:
+                passed.append(PassedOver(entry.location, _label(entry), reason))
     # Newest first; sorted() is stable, so on a tie the earlier store wins.
     usable.sort(key=lambda e: e.certificate.not_valid_before_utc, reverse=True)  # type: ignore[union-attr]
     for entry in usable:
@@ -87,18 +83,22 @@ def find_certificate(
         except CertificateError as exc:
             passed.append(PassedOver(entry.location, _label(entry), str(exc)))
     wanted = f"thumbprint {thumbprint}" if thumbprint else f"subject {subject.text!r}"  # type: ignore[union-attr]
-    matching = [p for p in passed if not p.reason.startswith("other ")]
-    if len(expired) == 1 and len(matching) == 1:
-        cert = expired[0].certificate
+    # One certificate (perhaps in several copies, as .NET's .1.pfx), and it has expired.
+    if len({entry.certificate for entry in matched}) == 1:
+        cert = matched[0].certificate
         assert cert is not None
+    else:
+        cert = None
+    if cert is not None and cert.not_valid_after_utc < moment:
         raise CertificateError(
             f"the certificate with {wanted} ({display_name(cert.subject)}, at "
-            f"{expired[0].location}) expired on {_date(cert.not_valid_after_utc)}; renew it, "
+            f"{matched[0].location}) expired on {_date(cert.not_valid_after_utc)}; renew it, "
             "upload the new certificate to the app registration and put it in a store"
         )
     raise CertificateError(
         f"no usable certificate with {wanted}; searched: {'; '.join(searched) or 'no stores'}; "
-        f"seen: {_listing(passed)}"
+        f"seen: {_listing(passed)}; to fix, put the certificate with its unencrypted private "
+        "key in one of those stores, or give the file with --certificate PATH"
     )
 
 

@@ -23,13 +23,24 @@ class CertificateClientSource(ConfidentialClientSource):
 
     When Entra answers AADSTS700027 it names the key by the thumbprint in the assertion
     (SHA-256 with PS256), while the portal lists SHA-1 thumbprints; the error then also names
-    the certificate as the portal shows it, so the admin knows which one to upload."""
+    the certificate as the portal shows it, so the admin knows which one to upload. A
+    CA-issued certificate sent without its chain gets the same answer from an app that trusts
+    subject name + issuer, so then the error also says to send the chain."""
 
     def __init__(
-        self, settings: ProviderSettings, bundle: CertificateBundle, **kwargs: Any
+        self,
+        settings: ProviderSettings,
+        bundle: CertificateBundle,
+        *,
+        send_chain: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
         self._described = f"{bundle.subject}, thumbprint {bundle.thumbprint}"
+        if bundle.chain and not send_chain:
+            self._described += (
+                "; if the app trusts it by subject name + issuer, add --send-certificate-chain"
+            )
 
     def acquire(
         self, scopes: Sequence[str], *, claims: str | None = None, tenant_id: str | None = None
@@ -58,6 +69,7 @@ def certificate_token_source(
     return CertificateClientSource(
         settings,
         bundle,
+        send_chain=send_chain,
         client_id=settings.require("client_id"),
         tenant_id=settings.require("tenant_id"),
         client_credential=lambda: client_credential(

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import CertificateError
-from .files import KEY_SUFFIX, PEM_SUFFIXES, PKCS12_SUFFIXES, read_certificate_file
+from .files import (
+    KEY_SUFFIX,
+    PEM_SUFFIXES,
+    PKCS12_SUFFIXES,
+    load_certificate_file,
+    peek_certificate_file,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -117,19 +123,32 @@ def dotnet_store_path(store: str = "my") -> Path:
 
 def _from_file(path: Path) -> StoredCertificate:
     try:
-        parsed = read_certificate_file(path)
+        peeked = peek_certificate_file(path)
     except CertificateError as exc:
         return StoredCertificate(str(path), problem=_reason(str(exc), path))
-    if parsed.private_key is None:
-        problem = parsed.key_problem
+    leaf = peeked.leaf
+    if peeked.private_key is None and not peeked.key_deferred:
+        problem = peeked.key_problem
         if problem and "encrypted" in problem:
             # A lookup has no password to give: say what to do instead.
             problem = (
                 "its private key is encrypted; keys in a store must not be "
                 "(or use --certificate PATH with --certificate-password)"
             )
-        return StoredCertificate(str(path), parsed.leaf, problem=problem)
-    return StoredCertificate(str(path), parsed.leaf, load=lambda: parsed.bundle())
+        return StoredCertificate(str(path), leaf, problem=problem)
+    return StoredCertificate(str(path), leaf, load=lambda: _load(path, leaf))
+
+
+def _load(path: Path, expected: x509.Certificate) -> CertificateBundle:
+    """Parse the key of the selected file, and make sure it belongs to the certificate the
+    selection saw (a peek guesses the leaf without the key)."""
+    bundle = load_certificate_file(path)
+    if bundle.certificate != expected:
+        raise CertificateError(
+            f"its private key belongs to {bundle.subject} [{bundle.thumbprint}], another "
+            "certificate in the file"
+        )
+    return bundle
 
 
 def _reason(message: str, path: Path) -> str:
