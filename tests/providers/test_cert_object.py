@@ -56,6 +56,26 @@ def test_encrypted_pem_key_with_password_reference(
     assert cred.context.certificate_thumbprint == app_cert.thumbprint
 
 
+def test_wrong_password_for_an_encrypted_pem_key(
+    app_cert, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert = app_cert.write_pem(tmp_path / "app.crt", include_key=False)
+    app_cert.write_key(tmp_path / "app.key", password="right pem pass")
+    monkeypatch.setenv("KEY_PASSWORD", "wrong pem pass")
+    with pytest.raises(CertificateError) as raised:
+        entra_auth.connect(
+            "cert-object",
+            client_id="c",
+            tenant_id="t",
+            certificate_path=str(cert),
+            certificate_password="env:KEY_PASSWORD",
+        )
+    message = str(raised.value)
+    assert raised.value.exit_code == 2 and "\n" not in message
+    assert f"does not decrypt the private key in {tmp_path / 'app.key'}" in message
+    assert "pem pass" not in message
+
+
 def test_pfx_with_password_by_reference(
     register_app, app_cert, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

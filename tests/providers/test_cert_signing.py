@@ -204,3 +204,29 @@ def test_older_msal_gets_its_own_certificate_dict(
             signing_algorithm=algorithm,
         )
         assert claims_of(cred.get_token(GRAPH).token)["appidacr"] == "2"
+
+
+def test_one_msal_app_per_credential(
+    register_app, app_cert, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator
+) -> None:
+    """Token requests that bypass the cache reuse the credential's one msal app (and its
+    token cache and discovery), signing a fresh assertion each time."""
+    import msal
+
+    built: list[int] = []
+    real_init = msal.ConfidentialClientApplication.__init__
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(msal.ConfidentialClientApplication, "__init__", counting_init)
+    app = register_app(certificates=[app_cert])
+    cred = entra_auth.connect(
+        "cert-object", **app.options(), certificate_path=str(app_cert.write_pem(tmp_path / "a.pem"))
+    )
+    challenge = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}'
+    for _ in range(3):
+        cred.get_token(GRAPH, claims=challenge)
+    assert len(token_requests(emulator, app.tenant_id)) == 4
+    assert len(built) == 1
