@@ -144,6 +144,19 @@ def test_python_loaded_pkcs12(register_app, app_cert) -> None:
     )
 
 
+def test_python_objects_with_the_chain_as_a_tuple(register_app, issuing_chain) -> None:
+    root, intermediate = issuing_chain
+    leaf = make_leaf_cert("CN=tuple-chain.contoso.com", issuer=intermediate)
+    app = register_app(trusted_issuers=[root])
+    chain = (intermediate.certificate, root.certificate)
+    cred = connect(
+        app, certificate=(leaf.private_key, leaf.certificate, chain), send_certificate_chain=True
+    )
+    assert claims_of(cred.get_token("https://graph.microsoft.com/.default").token)["appid"] == (
+        app.client_id
+    )
+
+
 def test_bundle_repr_never_shows_the_key(app_cert) -> None:
     bundle = CertificateBundle(app_cert.certificate, app_cert.private_key)  # type: ignore[arg-type]
     assert "private_key" not in repr(bundle) and "RSAPrivateKey" not in repr(bundle)

@@ -34,7 +34,9 @@ def bundle_from_object(value: Any, *, source: str = "in-memory certificate") -> 
         return from_parts(value.key, value.cert.certificate, extra, source=source)
     if isinstance(value, Sequence) and not isinstance(value, str | bytes) and value:
         certs = [v for v in value if isinstance(v, x509.Certificate)]
-        keys = [v for v in value if v is not None and not isinstance(v, x509.Certificate | list)]
+        keys = [
+            v for v in value if v is not None and not isinstance(v, x509.Certificate | list | tuple)
+        ]
         extra = next((v for v in value if isinstance(v, list | tuple)), [])
         if len(certs) == 1 and len(keys) == 1:
             return from_parts(keys[0], certs[0], tuple(extra), source=source)
