@@ -89,3 +89,16 @@ def test_a_key_that_belongs_to_another_certificate_in_the_file_is_passed_over(
         f"mixed.pem: its private key belongs to CN=someone-else [{other_cert.thumbprint}]"
         in str(raised.value)
     )
+
+
+def test_a_cert_path_entry_that_is_a_file_is_named_as_such(
+    register_app, app_cert, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = app_cert.write_pem(tmp_path / "app.pem")
+    monkeypatch.setenv("ENTRA_AUTH_CERT_PATH", str(path))  # a file, where folders belong
+    app = register_app(certificates=[app_cert])
+    with pytest.raises(CertificateError) as raised:
+        entra_auth.connect(
+            "cert-thumbprint", **app.options(), certificate_thumbprint=app_cert.thumbprint
+        )
+    assert f"ENTRA_AUTH_CERT_PATH {path} (not a folder)" in str(raised.value)

@@ -73,8 +73,10 @@ class FolderStore:
 
     @property
     def name(self) -> str:
-        missing = "" if self.path.is_dir() else " (missing)"
-        return f"{self.label} {self.path}{missing}"
+        if self.path.is_dir():
+            return f"{self.label} {self.path}"
+        state = "not a folder" if self.path.exists() else "missing"
+        return f"{self.label} {self.path} ({state})"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r}, {self.label!r})"
