@@ -15,7 +15,7 @@ import requests
 
 from entra_auth import AuthenticationError, IdentityEndpointUnavailable
 
-from .hosts import Host
+from .hosts import APP_SERVICE, MACHINE_LEARNING, SERVICE_FABRIC, Host
 from .identity import Identity
 from .transport import IdentitySession
 
@@ -35,6 +35,15 @@ def unreachable(host: Host, exc: BaseException, session: IdentitySession) -> Aut
     elif isinstance(exc, requests.exceptions.ReadTimeout):
         why = f"connected, but no answer within {session.timeout[1]:g} s"
     elif isinstance(exc, requests.exceptions.SSLError):
+        if host.server_thumbprint and "fingerprint" in str(exc).lower():
+            # Something did answer: with a certificate other than the pinned one.
+            return IdentityEndpointUnavailable(
+                f"the {host.source} identity endpoint {host.endpoint} presented a certificate "
+                f"whose SHA-1 thumbprint is not IDENTITY_SERVER_THUMBPRINT "
+                f"({host.server_thumbprint}); nothing was sent to it. Another service may be "
+                "listening there, or the variables are stale after a certificate rollover",
+                error="identity_endpoint_untrusted",
+            )
         why = "the TLS handshake failed"
     elif _refused(exc):
         why = "connection refused"
@@ -65,6 +74,13 @@ def _reason(exc: BaseException) -> BaseException | None:
     return args[0] if args and isinstance(args[0], BaseException) else None
 
 
+_SECRET_VARIABLES = {
+    APP_SERVICE: "IDENTITY_HEADER",
+    SERVICE_FABRIC: "IDENTITY_HEADER",
+    MACHINE_LEARNING: "MSI_SECRET",
+}
+
+
 def refused(
     host: Host, identity: Identity, result: dict[str, Any], session: IdentitySession
 ) -> AuthenticationError:
@@ -83,7 +99,20 @@ def refused(
         message += f" (hint: {identity.not_found_hint(host)})"
     elif status in (429,) or (status is not None and status >= 500):
         message += " (hint: the endpoint is busy or failing; try again in a minute)"
-    return AuthenticationError(message, error=str(result.get("error") or "managed_identity_error"))
+    elif status in (401, 403) and host.source in _SECRET_VARIABLES:
+        message += (
+            f" (hint: the endpoint did not accept {_SECRET_VARIABLES[host.source]}; the host "
+            "sets it per process and changes it on restart, so take it from the current "
+            "environment)"
+        )
+    return AuthenticationError(message, error=_error_code(result))
+
+
+def _error_code(result: dict[str, Any]) -> str:
+    error = result.get("error")
+    if isinstance(error, dict):  # Service Fabric nests {"code", "message"}
+        error = error.get("code")
+    return str(error or "managed_identity_error")
 
 
 def _detail(result: dict[str, Any], response: requests.Response | None) -> str:
@@ -127,4 +156,24 @@ def malformed(host: Host, session: IdentitySession) -> AuthenticationError:
         f"the {host.source} identity endpoint {host.endpoint} answered {status}with something "
         "that is not a token (not JSON); is another service listening at that address?",
         error="invalid_response",
+    )
+
+
+def arc_challenge_file(host: Host, exc: OSError) -> AuthenticationError:
+    """msal could not read the key file the Arc agent named; the two usual reasons differ."""
+    if isinstance(exc, PermissionError):
+        why = (
+            "permission denied (only root and members of the himds group may read it: run as "
+            "one of them, e.g. sudo usermod -aG himds $USER)"
+        )
+    elif isinstance(exc, FileNotFoundError):
+        why = (
+            f"no such file here (is {host.endpoint} this machine's own Arc agent? the key file "
+            "must be in the agent's token folder on this machine)"
+        )
+    else:
+        why = exc.strerror or str(exc)
+    return AuthenticationError(
+        f"cannot read the Azure Arc challenge file {exc.filename}: {why}",
+        error="arc_challenge_file",
     )

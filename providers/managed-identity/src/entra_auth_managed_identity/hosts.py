@@ -1,7 +1,12 @@
 """Which Azure host we are on, read from the environment the way msal and azure-identity do.
 
 The host is decided once, when the provider is set up, so the context can say which source
-answered and an error can name the endpoint that was tried and why it was the one chosen.
+answered and an error can name the endpoint that was tried and why it was the one chosen. The
+tests are strict to msal (a variable that is *set*, even empty, counts) because msal reads the
+same variables again when it sends the request: if the two disagreed, an error message would
+name an endpoint that was never asked. A variable that selects a host but cannot work (empty,
+not a URL, a thumbprint that is not one) is refused here, before any request, as bad
+configuration.
 """
 
 from __future__ import annotations
@@ -9,7 +14,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from entra_auth import UsageError
 
 IMDS_DEFAULT_HOST = "http://169.254.169.254"
 IMDS_TOKEN_PATH = "/metadata/identity/oauth2/token"
@@ -38,6 +46,10 @@ class Host:
     chosen_by: str
     """The environment variables (or file) that selected this host, for error messages."""
     supports_user_assigned: bool = True
+    secret: str | None = field(default=None, repr=False, compare=False)
+    """Service Fabric's ``IDENTITY_HEADER``, sent as its ``Secret`` header."""
+    server_thumbprint: str | None = None
+    """Service Fabric's endpoint certificate, SHA-1, lower-case hex: the only one trusted."""
 
     def likely_cause(self) -> str:
         """What an unanswered endpoint most often means on this host."""
@@ -65,37 +77,72 @@ _HOST_NAMES = {
 }
 
 
+def arc_agent() -> str | None:
+    """The Arc agent's file when it is installed here (msal then uses the agent's endpoint even
+    without IDENTITY_ENDPOINT); a function so tests on an Arc machine can say "not installed"."""
+    agent = _ARC_AGENT_FILES.get(sys.platform)
+    return agent if agent and os.path.exists(agent) else None
+
+
 def detect_host(environ: Mapping[str, str] | None = None) -> Host:
     """The host, in msal's order of precedence (Service Fabric, App Service, Azure ML, Arc,
-    Cloud Shell, then IMDS), so we always ask the endpoint msal itself will ask."""
+    Cloud Shell, then IMDS), so we always ask the endpoint msal itself will ask.
+
+    :raises UsageError: the variables select a host but cannot work as given.
+    """
     env = os.environ if environ is None else environ
-    identity_endpoint = env.get("IDENTITY_ENDPOINT")
-    if identity_endpoint and "IDENTITY_HEADER" in env and "IDENTITY_SERVER_THUMBPRINT" in env:
-        return Host(
-            SERVICE_FABRIC,
-            identity_endpoint,
-            "IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT",
-            supports_user_assigned=False,
-        )
-    if identity_endpoint and "IDENTITY_HEADER" in env:
-        return Host(APP_SERVICE, identity_endpoint, "IDENTITY_ENDPOINT and IDENTITY_HEADER")
-    msi_endpoint = env.get("MSI_ENDPOINT")
-    if msi_endpoint and "MSI_SECRET" in env:
-        return Host(MACHINE_LEARNING, msi_endpoint, "MSI_ENDPOINT and MSI_SECRET")
-    if identity_endpoint and "IMDS_ENDPOINT" in env:
-        return Host(AZURE_ARC, identity_endpoint, "IDENTITY_ENDPOINT and IMDS_ENDPOINT")
-    agent = _ARC_AGENT_FILES.get(sys.platform)
-    if agent and os.path.exists(agent):
+    if "IDENTITY_ENDPOINT" in env and "IDENTITY_HEADER" in env:
+        if "IDENTITY_SERVER_THUMBPRINT" in env:
+            endpoint = _url(env, "IDENTITY_ENDPOINT", schemes=("https",))
+            return Host(
+                SERVICE_FABRIC,
+                endpoint,
+                "IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT",
+                supports_user_assigned=False,
+                secret=env["IDENTITY_HEADER"],
+                server_thumbprint=_sha1_thumbprint(env["IDENTITY_SERVER_THUMBPRINT"]),
+            )
+        endpoint = _url(env, "IDENTITY_ENDPOINT")
+        return Host(APP_SERVICE, endpoint, "IDENTITY_ENDPOINT and IDENTITY_HEADER")
+    if "MSI_ENDPOINT" in env and "MSI_SECRET" in env:
+        return Host(MACHINE_LEARNING, _url(env, "MSI_ENDPOINT"), "MSI_ENDPOINT and MSI_SECRET")
+    if "IDENTITY_ENDPOINT" in env and "IMDS_ENDPOINT" in env:
+        endpoint = _url(env, "IDENTITY_ENDPOINT")
+        return Host(AZURE_ARC, endpoint, "IDENTITY_ENDPOINT and IMDS_ENDPOINT")
+    agent = arc_agent()
+    if agent:
         return Host(AZURE_ARC, ARC_DEFAULT_ENDPOINT, f"the Arc agent at {agent}")
-    if msi_endpoint:
+    if "MSI_ENDPOINT" in env:
         # azure-identity's rule; msal only looks at AZUREPS_HOST_ENVIRONMENT and leaves the
         # request itself to the caller, which is why Cloud Shell is requested here, not by msal.
-        return Host(CLOUD_SHELL, msi_endpoint, "MSI_ENDPOINT", supports_user_assigned=False)
-    pod_host = env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST")
-    if pod_host:
-        return Host(
-            IMDS,
-            pod_host.strip().rstrip("/") + IMDS_TOKEN_PATH,
-            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-        )
+        endpoint = _url(env, "MSI_ENDPOINT")
+        return Host(CLOUD_SHELL, endpoint, "MSI_ENDPOINT", supports_user_assigned=False)
+    if "AZURE_POD_IDENTITY_AUTHORITY_HOST" in env:
+        # msal's own arithmetic (strip slashes, append the path): an empty value must not
+        # quietly become 169.254.169.254 here while msal asks for a relative URL.
+        base = _url(env, "AZURE_POD_IDENTITY_AUTHORITY_HOST").strip("/")
+        return Host(IMDS, base + IMDS_TOKEN_PATH, "AZURE_POD_IDENTITY_AUTHORITY_HOST")
     return Host(IMDS, IMDS_DEFAULT_HOST + IMDS_TOKEN_PATH, "default")
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    value = env[name]
+    parts = urlsplit(value)
+    if value != value.strip() or parts.scheme.lower() not in schemes or not parts.hostname:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise UsageError(
+            f"{name}={value!r} is not an {wanted} URL; it selects the managed identity "
+            "endpoint, so fix or unset it"
+        )
+    return value
+
+
+def _sha1_thumbprint(value: str) -> str:
+    """msal's normalisation: spaces and colons dropped, 40 hex digits, lower case."""
+    normalized = "".join(c for c in value if c not in " \t\r\n:").lower()
+    if len(normalized) != 40 or any(c not in "0123456789abcdef" for c in normalized):
+        raise UsageError(
+            f"IDENTITY_SERVER_THUMBPRINT={value!r} is not a SHA-1 certificate thumbprint "
+            "(40 hex digits); Service Fabric sets it for the application, check its manifest"
+        )
+    return normalized

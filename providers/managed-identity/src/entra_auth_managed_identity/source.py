@@ -1,7 +1,9 @@
 """The token source: msal's ``ManagedIdentityClient`` behind our transport and error mapping.
 
 msal knows every host's wire protocol except Cloud Shell's (it routes Cloud Shell through a
-public client); that one POST is made here, as azure-identity makes it.
+public client); that one POST is made here, as azure-identity makes it. Service Fabric's GET is
+made here too: msal would send it on a session of its own that cannot have a timeout (see
+:mod:`.transport`), and a silent endpoint would then hang the caller for good.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import requests
@@ -22,7 +24,7 @@ from entra_auth.tokens import TokenResult
 from . import failures
 from .hosts import CLOUD_SHELL, SERVICE_FABRIC, Host
 from .identity import Identity
-from .transport import IdentitySession
+from .transport import IdentitySession, PinnedCertificateAdapter
 
 log = logging.getLogger("entra_auth.managed_identity")
 
@@ -54,6 +56,9 @@ class ManagedIdentityTokenSource:
         self.identity = identity
         self.host = host
         self._session = session or IdentitySession()
+        if host.server_thumbprint:
+            # Mounted for the endpoint only: the pin applies there and nowhere else.
+            self._session.mount(host.endpoint, PinnedCertificateAdapter(host.server_thumbprint))
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -86,15 +91,7 @@ class ManagedIdentityTokenSource:
             if self.host.source == CLOUD_SHELL:
                 result = self._cloud_shell(resource)
             elif self.host.source == SERVICE_FABRIC:
-                # msal derives its own session for Service Fabric (to pin the certificate) and
-                # that one has no timeouts: bound the whole call instead.
-                timeout = sum(self._session.timeout)
-                result = _with_deadline(
-                    lambda: self._msal().acquire_token_for_client(
-                        resource=resource, claims_challenge=claims
-                    ),
-                    timeout,
-                )
+                result = self._service_fabric(resource, claims)
             else:
                 result = self._msal().acquire_token_for_client(
                     resource=resource, claims_challenge=claims
@@ -104,11 +101,7 @@ class ManagedIdentityTokenSource:
         except json.JSONDecodeError:
             raise failures.malformed(self.host, self._session) from None
         except OSError as exc:  # the Arc challenge file
-            raise AuthenticationError(
-                f"cannot read the Azure Arc challenge file {exc.filename}: "
-                f"{exc.strerror or exc} (run as root or as a member of the himds group)",
-                error="arc_challenge_file",
-            ) from None
+            raise failures.arc_challenge_file(self.host, exc) from None
         except ValueError as exc:  # msal.ManagedIdentityError and its subclasses
             raise AuthenticationError(
                 f"managed identity sign-in failed on {self.host.source} "
@@ -128,6 +121,28 @@ class ManagedIdentityTokenSource:
                     self.identity.msal(), http_client=self._session
                 )
             return self._client
+
+    def _service_fabric(self, resource: str, claims: str | None) -> dict[str, Any]:
+        """The cluster's token service (api 2019-07-01-preview), as msal would ask it."""
+        if claims:
+            # msal would name the revoked token by its hash; core keeps no copy to hash, and a
+            # fresh request gets a fresh token anyway.
+            log.debug("Service Fabric: claims challenge answered with a plain new request")
+        response = self._session.get(
+            self.host.endpoint,
+            params={"api-version": "2019-07-01-preview", "resource": resource},
+            headers={"Secret": self.host.secret or ""},
+        )
+        payload = json.loads(response.text)
+        if not isinstance(payload, dict):
+            raise json.JSONDecodeError("not an object", response.text, 0)
+        if payload.get("access_token") and payload.get("expires_on"):
+            return {
+                "access_token": payload["access_token"],
+                "expires_on": int(payload["expires_on"]),  # a number or a string of one
+                "token_type": payload.get("token_type", "Bearer"),
+            }
+        return payload
 
     def _cloud_shell(self, resource: str) -> dict[str, Any]:
         """Cloud Shell's endpoint takes a form POST and answers string-valued numbers."""
@@ -153,25 +168,3 @@ class ManagedIdentityTokenSource:
                 "token_type": payload.get("token_type", "Bearer"),
             }
         return payload
-
-
-def _with_deadline(call: Callable[[], Any], seconds: float) -> Any:
-    """Run ``call`` in a daemon thread and give up after ``seconds``: a socket that never
-    answers keeps only that thread, not the caller."""
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            box["result"] = call()
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="entra-auth-managed-identity", daemon=True).start()
-    if not done.wait(seconds):
-        raise requests.exceptions.ReadTimeout(f"no answer within {seconds:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]

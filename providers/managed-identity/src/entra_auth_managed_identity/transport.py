@@ -9,6 +9,10 @@ answer is many retries with long backoff, which is why it takes ~13 s to fail of
   accept), and a read timeout is bounded so a listener that never answers fails in under 10 s.
 - 410, 429 and 5xx answers are retried a few times, waiting what ``Retry-After`` asks (within a
   cap) or an exponential backoff, inside a total budget.
+
+Service Fabric is requested on this session too, not through msal: msal derives a fresh
+``requests.Session`` for it (to pin the endpoint's certificate) and a session has no place for a
+timeout, so that request could hang forever. Pinning is urllib3's own ``assert_fingerprint``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 log = logging.getLogger("entra_auth.managed_identity")
 
@@ -126,3 +131,31 @@ class IdentitySession(requests.Session):
             response.close()
             self._sleep(delay)
             waited += delay
+
+
+class PinnedCertificateAdapter(HTTPAdapter):
+    """Trusts exactly one server certificate, by SHA-1 fingerprint, and no CA.
+
+    A Service Fabric cluster's identity endpoint presents the cluster's own certificate, which
+    no CA vouches for; its thumbprint (``IDENTITY_SERVER_THUMBPRINT``) is the trust anchor. The
+    check runs in the TLS handshake, before the ``Secret`` header is sent."""
+
+    def __init__(self, sha1_fingerprint: str) -> None:
+        self._fingerprint = sha1_fingerprint
+        super().__init__()
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs["assert_fingerprint"] = self._fingerprint
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        # A forwarding proxy would present its own certificate; never route the secret there.
+        raise requests.exceptions.SSLError(
+            "refusing to reach a pinned identity endpoint through a proxy"
+        )
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        kwargs["verify"] = False  # the fingerprint, checked by urllib3, replaces the CA check
+        return super().send(request, *args, **kwargs)
