@@ -20,8 +20,8 @@ AADSTS_HINTS: dict[int, str] = {
     "--tenant-id, and that the app is registered (or consented) in that tenant",
     90002: "the tenant was not found; check --tenant-id (a GUID or a verified domain such as "
     "contoso.onmicrosoft.com) and the environment (Global, China, USGov, USGovDoD)",
-    700027: "the certificate is not registered on the app; upload its public certificate (that "
-    "thumbprint) under App registrations > Certificates & secrets",
+    700027: "the certificate is not registered on the app; upload its public certificate (the "
+    "portal lists it by SHA-1 thumbprint) under App registrations > Certificates & secrets",
     700024: "the client assertion is outside its valid time range; check this machine's clock",
     70011: "the scope is not valid for app-only sign-in; use '<resource>/.default', for example "
     "https://graph.microsoft.com/.default",
