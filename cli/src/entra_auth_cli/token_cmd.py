@@ -41,7 +41,7 @@ def token(
     from .prompted_secrets import not_kept_hint
 
     saved = state.load()
-    env = Environment(**saved.environment)
+    env = Environment(**saved.environment)  # type: ignore[arg-type]  # saved as strings
     scopes = tuple(scope) if scope else (env.default_scope,)
     credential = connect(
         saved.provider,

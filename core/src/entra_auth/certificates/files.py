@@ -245,8 +245,8 @@ def _parse_pkcs12(file: Path, data: bytes, pw: bytes | None) -> ParsedFile:
             last = exc
     else:
         if _looks_like_der_certificate(data):
-            certs = (x509.load_der_x509_certificate(data),)
-            return ParsedFile(file, certs, key_problem="has no private key (a DER certificate)")
+            der = (x509.load_der_x509_certificate(data),)
+            return ParsedFile(file, der, key_problem="has no private key (a DER certificate)")
         if not data.startswith(b"\x30"):  # every PKCS#12 file is a DER SEQUENCE
             raise CertificateError(
                 f"certificate file {file} is neither PEM nor PKCS#12 (.pfx/.p12); give a .pem "
@@ -261,7 +261,7 @@ def _parse_pkcs12(file: Path, data: bytes, pw: bytes | None) -> ParsedFile:
             f"the password given by --certificate-password does not open {file} (or it is not "
             f"a PKCS#12 file: {_short(last)})"
         ) from None
-    certs = tuple(c for c in (cert, *extra) if c is not None)
+    certs: tuple[x509.Certificate, ...] = tuple(c for c in (cert, *extra) if c is not None)
     if not certs:
         raise CertificateError(f"certificate file {file} holds no certificate")
     problem = None if key is not None else "has no private key"

@@ -37,9 +37,11 @@ def bundle_from_object(value: Any, *, source: str = "in-memory certificate") -> 
         keys = [
             v for v in value if v is not None and not isinstance(v, x509.Certificate | list | tuple)
         ]
-        extra = next((v for v in value if isinstance(v, list | tuple)), [])
+        chain: tuple[x509.Certificate, ...] = next(
+            (tuple(v) for v in value if isinstance(v, list | tuple)), ()
+        )
         if len(certs) == 1 and len(keys) == 1:
-            return from_parts(keys[0], certs[0], tuple(extra), source=source)
+            return from_parts(keys[0], certs[0], chain, source=source)
     raise CertificateError(f"the certificate option takes {ACCEPTED}; got {type(value).__name__}")
 
 
