@@ -7,8 +7,11 @@ Every helper keeps traffic on loopback; nothing here may ever reach 169.254.169.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import socket
 import threading
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +32,15 @@ ENDPOINT_NAMES = {
     "MachineLearning": "machinelearning",
 }
 GRAPH = "https://graph.microsoft.com"
+
+# On a machine with the Azure Arc agent installed, msal (and we, to agree with it) send identity
+# requests to the agent at localhost:40342 whenever no other host's variables are set: a real
+# identity endpoint. Tests that rely on IMDS being chosen are skipped there rather than ask it.
+_AGENT = "/opt/azcmagent/bin/himds"
+not_on_an_arc_machine = pytest.mark.skipif(
+    os.path.exists(_AGENT),
+    reason=f"the Azure Arc agent ({_AGENT}) would answer instead of the emulator",
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,28 @@ def use_host(monkeypatch: pytest.MonkeyPatch, emulator: Any, host: str) -> dict[
             str(emulator.azure_hosts.arc_token_dir),
         )
     return env
+
+
+def post_fault(emulator: Any, **spec: Any) -> dict[str, Any]:
+    """Queue a fault through the emulator's HTTP test endpoint ``POST /_emulator/faults`` (what
+    a test in another process or language would do), not its Python API."""
+    request = urllib.request.Request(
+        emulator.imds_endpoint + "/_emulator/faults",
+        data=json.dumps(spec).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+    with opener.open(request, timeout=5) as response:
+        assert response.status == 201, response.status
+        return json.loads(response.read())
+
+
+def logged_requests(emulator: Any) -> list[dict[str, Any]]:
+    """The request log through ``GET /_emulator/requests``."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(emulator.imds_endpoint + "/_emulator/requests", timeout=5) as response:
+        return json.loads(response.read())
 
 
 def identity_requests(emulator: Any, host: str) -> list[dict[str, Any]]:

@@ -6,11 +6,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from typing import Any
 
 import pytest
-from mi_helpers import Identities, register_identities, silent_listener, use_host
+from mi_helpers import (
+    Identities,
+    identity_requests,
+    not_on_an_arc_machine,
+    register_identities,
+    silent_listener,
+    use_host,
+)
+
+pytestmark = not_on_an_arc_machine
 
 
 @pytest.fixture
@@ -139,3 +149,83 @@ def test_off_azure_silent_listener_exits_1_within_10_seconds(
     assert result.returncode == 1
     assert "no answer within" in error_line(result)
     assert elapsed < 11  # 10 s budget plus interpreter start-up, loosely
+
+
+def test_arc_key_file_outside_the_agent_folder_exits_1_naming_the_file(
+    identities: Identities, emulator: Any, monkeypatch: pytest.MonkeyPatch, cli_command: list[str]
+) -> None:
+    """An unpatched CLI process: msal looks for the key in the real agent's folder
+    (/var/opt/azcmagent/tokens), where the emulator's challenge file is not."""
+    use_host(monkeypatch, emulator, "AzureArc")  # the in-process patch does not reach the child
+
+    result = run(cli_command, "connect", "--identity")
+
+    assert result.returncode == 1
+    line = error_line(result)
+    assert line.startswith(
+        "entra-auth: error: cannot read the Azure Arc challenge file /var/opt/azcmagent/tokens/"
+    )
+    assert "no such file here" in line
+    assert [r["status"] for r in identity_requests(emulator, "AzureArc")] == [401]
+
+
+# The child process, with the one thing an Arc machine has and this one lacks: the agent's key
+# folder at the emulator's. Everything else is the real console entry point.
+_ARC_CHILD = (
+    "import sys, msal.managed_identity as m; "
+    "m._supported_arc_platforms_and_their_prefixes[sys.platform] = sys.argv.pop(1); "
+    "from entra_auth_cli.app import main; sys.argv[0] = 'entra-auth'; main()"
+)
+
+
+@pytest.mark.parametrize(
+    ("flags", "account"),
+    [((), "SystemAssigned"), (("--resource-id", "{user_resource_id}"), "{user_resource_id}")],
+    ids=["system", "resource-id"],
+)
+def test_connect_identity_on_arc_in_a_cli_process(
+    flags: tuple[str, ...],
+    account: str,
+    identities: Identities,
+    emulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_host(monkeypatch, emulator, "AzureArc")
+    values = vars(identities)
+    flags = tuple(flag.format(**values) for flag in flags)
+    child = [sys.executable, "-c", _ARC_CHILD, str(emulator.azure_hosts.arc_token_dir)]
+
+    connected = run(child, "connect", "--identity", "--no-welcome", *flags)
+    assert connected.returncode == 0, connected.stderr
+
+    context = json.loads(run(child, "context", "--output", "json").stdout)
+    assert context["ManagedIdentitySource"] == "AzureArc"
+    assert context["Account"] == account.format(**values)
+    assert [r["status"] for r in identity_requests(emulator, "AzureArc")] == [401, 200]
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"AZURE_POD_IDENTITY_AUTHORITY_HOST": ""}, "AZURE_POD_IDENTITY_AUTHORITY_HOST=''"),
+        (
+            {
+                "IDENTITY_ENDPOINT": "http://x",
+                "IDENTITY_HEADER": "h",
+                "IDENTITY_SERVER_THUMBPRINT": "t",
+            },
+            "is not an https:// URL",
+        ),
+    ],
+    ids=["empty-pod-host", "service-fabric-over-http"],
+)
+def test_unusable_host_variables_exit_2_before_any_request(
+    variables: dict[str, str], named: str, monkeypatch: pytest.MonkeyPatch, cli_command: list[str]
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    result = run(cli_command, "connect", "--identity")
+
+    assert result.returncode == 2
+    assert named in error_line(result)

@@ -3,6 +3,7 @@ one asked for, and the context says which identity and which host answered."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -12,12 +13,15 @@ from mi_helpers import (
     USER_ASSIGNED_HOSTS,
     Identities,
     identity_requests,
+    not_on_an_arc_machine,
     register_identities,
     use_host,
 )
 
 import entra_auth
 from entra_auth import AuthenticationError, UsageError
+
+pytestmark = not_on_an_arc_machine
 
 
 @pytest.fixture
@@ -130,11 +134,33 @@ def test_service_fabric_pins_the_endpoint_certificate(
     use_host(monkeypatch, emulator, "ServiceFabric")
     monkeypatch.setenv("IDENTITY_SERVER_THUMBPRINT", "00" * 20)
 
-    with pytest.raises(AuthenticationError) as caught:
+    with pytest.raises(entra_auth.IdentityEndpointUnavailable) as caught:
         entra_auth.connect("managed-identity")
 
-    assert "TLS handshake failed" in str(caught.value)
+    message = str(caught.value)
+    assert "presented a certificate whose SHA-1 thumbprint is not IDENTITY_SERVER_THUMBPRINT" in (
+        message
+    )
+    assert "nothing was sent to it" in message
+    assert caught.value.exit_code == 1
     assert identity_requests(emulator, "ServiceFabric") == []  # the secret was never sent
+
+
+def test_service_fabric_pin_replaces_the_ca_check_and_ignores_proxies(
+    emulator: Any, identities: Identities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator's certificate is not from a CA this process trusts (no REQUESTS_CA_BUNDLE):
+    the thumbprint alone admits it. A proxy variable must not divert the secret."""
+    use_host(monkeypatch, emulator, "ServiceFabric")
+    monkeypatch.setenv("HTTPS_PROXY", os.environ["AZURE_POD_IDENTITY_AUTHORITY_HOST"])
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert "REQUESTS_CA_BUNDLE" not in os.environ
+
+    with entra_auth.connect("managed-identity") as credential:
+        assert credential.context.client_id == identities.system_client_id
+
+    assert [r["status"] for r in identity_requests(emulator, "ServiceFabric")] == [200]
 
 
 def test_arc_challenge_file_is_read_and_used_once(
@@ -161,8 +187,34 @@ def test_arc_without_access_to_the_challenge_file_says_so(
         msal.managed_identity._supported_arc_platforms_and_their_prefixes, "linux", str(tmp_path)
     )
 
-    with pytest.raises(AuthenticationError, match="cannot read the Azure Arc challenge file"):
+    with pytest.raises(AuthenticationError) as caught:
         entra_auth.connect("managed-identity")
+
+    assert f"cannot read the Azure Arc challenge file {tmp_path}/" in str(caught.value)
+    assert "no such file here" in str(caught.value)
+
+
+def test_arc_challenge_file_the_caller_may_not_read_says_himds_group(
+    emulator: Any, identities: Identities, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    use_host(monkeypatch, emulator, "AzureArc")
+    import msal.managed_identity
+
+    locked = tmp_path / "tokens"
+    locked.mkdir(mode=0o000)  # as /var/opt/azcmagent/tokens is to a non-member of himds
+    monkeypatch.setitem(
+        msal.managed_identity._supported_arc_platforms_and_their_prefixes, "linux", str(locked)
+    )
+    try:
+        with pytest.raises(AuthenticationError) as caught:
+            entra_auth.connect("managed-identity")
+    finally:
+        locked.chmod(0o700)
+
+    assert "permission denied" in str(caught.value)
+    assert "himds group" in str(caught.value)
 
 
 def test_app_service_error_body_is_read_and_explained(

@@ -1,16 +1,32 @@
 """Transient identity-endpoint answers (410, 429, 5xx) are retried with bounded backoff and
-Retry-After honoured, checked through the emulator's fault injection and request log."""
+Retry-After honoured, checked through the emulator's fault injection and request log: through its
+Python API in-process, and through ``POST /_emulator/faults`` for the CLI as a real process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
 import pytest
-from mi_helpers import Identities, identity_requests, register_identities, use_host
+from mi_helpers import (
+    ENDPOINT_NAMES,
+    HOSTS,
+    Identities,
+    identity_requests,
+    logged_requests,
+    not_on_an_arc_machine,
+    post_fault,
+    register_identities,
+    use_host,
+)
 
 import entra_auth
 from entra_auth import AuthenticationError
+
+pytestmark = not_on_an_arc_machine
 
 
 @pytest.fixture
@@ -89,19 +105,73 @@ def test_a_refusal_is_not_retried(emulator: Any, identities: Identities) -> None
 def test_a_dropped_connection_is_reported_not_retried(
     emulator: Any, identities: Identities
 ) -> None:
-    emulator.add_fault("imds", drop=True, count=1)
+    emulator.add_fault("imds", drop=True, count=2)
 
     with pytest.raises(entra_auth.IdentityEndpointUnavailable, match="the connection failed"):
         entra_auth.connect("managed-identity")
 
+    assert len(identity_requests(emulator, "IMDS")) == 1
 
-def test_app_service_retries_too(
-    emulator: Any, identities: Identities, monkeypatch: pytest.MonkeyPatch
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_every_host_retries_a_429_through_the_http_fault_endpoint(
+    host: str, emulator: Any, identities: Identities, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_host(monkeypatch, emulator, "AppService")
-    emulator.add_fault("appservice", status=429, retry_after=1, count=1)
+    use_host(monkeypatch, emulator, host)
+    post_fault(emulator, endpoint=ENDPOINT_NAMES[host], status=429, retry_after=1, count=1)
 
-    with entra_auth.connect("managed-identity"):
-        pass
+    started = time.monotonic()
+    with entra_auth.connect("managed-identity") as credential:
+        elapsed = time.monotonic() - started
+        assert credential.context.client_id == identities.system_client_id
 
-    assert _statuses(emulator, "AppService") == [429, 200]
+    # Arc's retry starts the challenge handshake over: 429, then 401 with a key file, then 200.
+    expected = [429, 401, 200] if host == "AzureArc" else [429, 200]
+    assert _statuses(emulator, host) == expected
+    assert 1.0 <= elapsed < 4.0
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "entra_auth_cli", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),  # AZURE_POD_IDENTITY_AUTHORITY_HOST: the emulator's IMDS
+        timeout=60,
+    )
+
+
+def _logged_imds_statuses(emulator: Any) -> list[int]:
+    return [r["status"] for r in logged_requests(emulator) if r.get("endpoint") == "imds"]
+
+
+def test_cli_waits_what_retry_after_asks_then_connects(
+    emulator: Any, identities: Identities
+) -> None:
+    """Another process queues the faults over HTTP; the CLI process obeys Retry-After."""
+    post_fault(emulator, endpoint="imds", status=429, retry_after=1, count=1)
+    post_fault(emulator, endpoint="imds", status=503, retry_after=1, count=1)
+
+    started = time.monotonic()
+    result = _cli("connect", "--identity", "--no-welcome")
+    elapsed = time.monotonic() - started
+
+    assert result.returncode == 0, result.stderr
+    assert _logged_imds_statuses(emulator) == [429, 503, 200]
+    assert elapsed >= 2.0  # two asked waits; the upper bound is start-up noise, kept loose
+    assert elapsed < 10
+
+
+def test_cli_gives_up_after_bounded_retries_with_one_line(
+    emulator: Any, identities: Identities
+) -> None:
+    post_fault(emulator, endpoint="imds", status=503, retry_after=0, count=10)
+
+    result = _cli("connect", "--identity")
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "HTTP 503 after 4 attempts" in line
+    assert emulator.imds_endpoint in line
+    assert _logged_imds_statuses(emulator) == [503] * 4
