@@ -229,3 +229,31 @@ def test_unusable_host_variables_exit_2_before_any_request(
 
     assert result.returncode == 2
     assert named in error_line(result)
+
+
+def test_demo_on_an_arc_machine_never_asks_the_agent(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the agent installed, msal would ask localhost:40342 however IMDS is pointed; the demo
+    must then use the emulator's App Service endpoint, whose variables outrank the agent."""
+    import msal.managed_identity
+
+    from entra_auth_cli.demo import demo
+    from entra_auth_managed_identity import hosts
+
+    monkeypatch.setattr(hosts, "arc_agent", lambda: "/opt/azcmagent/bin/himds")
+    # msal's view of the same machine, as a loopback port nothing listens on.
+    monkeypatch.setattr(
+        msal.managed_identity,
+        "_get_arc_endpoint",
+        lambda: os.environ["AZURE_POD_IDENTITY_AUTHORITY_HOST"] + "/agent",
+    )
+
+    demo()
+
+    out = capsys.readouterr().out
+    managed = out[out.index("== managed-identity") :]
+    assert managed.count("ManagedIdentitySource : AppService") == 2
+    assert "IMDS\n" not in managed.replace("(IMDS)\n", "")
+    assert "Refused, as it should be (exit code 1)" in managed
+    assert "AppService identity endpoint" in managed

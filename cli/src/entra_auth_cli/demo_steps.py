@@ -266,10 +266,21 @@ _HOST_VARIABLES = (
 
 
 def _demo_imds(lab: DemoLab) -> None:
-    """Route managed identity requests to the emulator's IMDS, never to 169.254.169.254."""
+    """Route managed identity requests to the emulator's IMDS, never to 169.254.169.254.
+
+    On a machine with the Azure Arc agent installed, msal asks the agent (localhost:40342)
+    rather than IMDS whatever AZURE_POD_IDENTITY_AUTHORITY_HOST says; there the demo uses the
+    emulator's App Service endpoint, whose variables outrank the agent, so the demo never signs
+    in as the machine's real identity (the context then shows ManagedIdentitySource AppService).
+    """
+    from entra_auth_managed_identity.hosts import arc_agent
+
     for name in _HOST_VARIABLES:
         lab.unset_env(name)
     lab.set_env("AZURE_POD_IDENTITY_AUTHORITY_HOST", lab.emulator.imds_endpoint)
+    if arc_agent():
+        lab.set_env("IDENTITY_ENDPOINT", lab.emulator.identity_endpoint)
+        lab.set_env("IDENTITY_HEADER", lab.emulator.identity_header)
 
 
 @demo_step("managed-identity", "the VM's system-assigned managed identity (IMDS)")
