@@ -4,6 +4,7 @@ __init__.py, so module names must not clash across the workspace's tests)."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 import uuid
 from typing import Any
@@ -98,3 +99,18 @@ def make_assertion(
     payload = {k: v for k, v in payload.items() if v is not None}
     header = {"x5t": x5t(header_cert or signer)} if headers is None else headers
     return jwt.encode(payload, signer.private_key, algorithm=algorithm, headers=header)
+
+
+def sign_raw(signer: CertifiedKey, header: dict[str, Any], payload_json: str) -> str:
+    """An RS256 JWS over exactly ``payload_json``: for payloads PyJWT would not write (NaN,
+    400-digit numbers), so the emulator's parser, not the client's, is what is tested."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(payload_json.encode())}"
+    signature = signer.private_key.sign(  # type: ignore[call-arg, union-attr]
+        signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    return f"{signing_input}.{b64(signature)}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.serialization import Encoding
 from emulator_helpers import (
     GRAPH_SCOPE,
     JWT_BEARER,
@@ -17,6 +20,7 @@ from emulator_helpers import (
     make_assertion,
     new_client_id,
     session_for,
+    sign_raw,
     x5t,
 )
 
@@ -369,3 +373,103 @@ def test_get_on_token_endpoint_405(emu: Emulator) -> None:
         response = http.get(emu.token_endpoint(TENANT), timeout=10)
     assert response.status_code == 405
     assert_entra_error(response.json(), 900561)
+
+
+@pytest.mark.parametrize(
+    ("exp", "nbf"),
+    [
+        ("NaN", None),
+        ("Infinity", None),
+        ("-Infinity", None),
+        ("1e400", None),
+        ("1" + "0" * 400, None),
+        ("1" + "0" * 5000, None),
+        ("-1e300", None),
+        (None, "NaN"),
+        (None, "1e300"),
+        (None, '"soon"'),
+    ],
+    ids=[
+        "exp-nan",
+        "exp-inf",
+        "exp-minus-inf",
+        "exp-1e400",
+        "exp-400-digits",
+        "exp-5000-digits",
+        "exp-minus-1e300",
+        "nbf-nan",
+        "nbf-1e300",
+        "nbf-string",
+    ],
+)
+def test_unusable_time_claims_refused_not_crashed(
+    emu, post_token, cert_app, app_cert, exp: str | None, nbf: str | None
+) -> None:
+    """A NaN exp passed every comparison (and made the jti replayable forever); numbers past a
+    float's range crashed the check into a 500. Each must be a plain refusal, twice."""
+    now = int(time.time())
+    payload = (
+        f'{{"iss": "{cert_app}", "sub": "{cert_app}", "aud": "{emu.token_endpoint(TENANT)}", '
+        f'"jti": "{uuid.uuid4()}", "exp": {exp or now + 600}'
+        + (f', "nbf": {nbf}' if nbf else "")
+        + "}"
+    )
+    assertion = sign_raw(app_cert, {"alg": "RS256", "x5t": x5t(app_cert)}, payload)
+    for _ in range(2):
+        response = post_assertion(post_token, cert_app, assertion)
+        assert response.status_code == 401, response.text
+        assert response.json()["error_codes"][0] in (700024, 700027)
+
+
+def test_alg_none_refused(emu, post_token, cert_app, app_cert) -> None:
+    signed = make_assertion(emu, cert_app, app_cert)
+    _, payload, _ = signed.split(".")
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "x5t": x5t(app_cert)}).encode())
+    for signature in ("", signed.split(".")[2]):
+        unsigned = f"{header.decode().rstrip('=')}.{payload}.{signature}"
+        response = post_assertion(post_token, cert_app, unsigned)
+        assert response.status_code == 401
+        assert_entra_error(response.json(), 700027)
+        assert "'none'" in response.json()["error_description"]
+
+
+def test_sha1_thumbprint_in_x5t_s256_refused(emu, post_token, cert_app, app_cert) -> None:
+    """x5t#S256 must carry the SHA-256 thumbprint; the SHA-1 one there is a client bug that
+    Entra would not accept either, so the emulator must not."""
+    wrong = make_assertion(emu, cert_app, app_cert, headers={"x5t#S256": x5t(app_cert)})
+    response = post_assertion(post_token, cert_app, wrong)
+    assert response.status_code == 401
+    assert_entra_error(response.json(), 700027)
+    right = make_assertion(emu, cert_app, app_cert, headers={"x5t#S256": x5t(app_cert, "sha256")})
+    assert post_assertion(post_token, cert_app, right).status_code == 200
+
+
+def test_x5c_through_a_leaf_that_is_not_a_ca_700027(
+    emu: Emulator, post_token, issuing_ca: CertifiedKey
+) -> None:
+    """The holder of one leaf the trusted CA issued must not be able to mint more: a chain that
+    runs through a certificate without basicConstraints CA is refused."""
+    leaf = make_leaf_cert("CN=genuine leaf", issuer=issuing_ca)
+    minted = make_leaf_cert("CN=minted by a leaf", issuer=leaf)
+    client_id = new_client_id()
+    emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca])
+    chain = [
+        base64.b64encode(c.public_bytes(Encoding.DER)).decode()
+        for c in (minted.certificate, leaf.certificate)
+    ]
+    forged = make_assertion(emu, client_id, minted, headers={"x5t": x5t(minted), "x5c": chain})
+    response = post_assertion(post_token, client_id, forged)
+    assert response.status_code == 401
+    assert_entra_error(response.json(), 700027)
+    assert "trusted issuer" in response.json()["error_description"]
+    # The genuine leaf, with the same kind of header, signs in: only the chain made the difference.
+    genuine = make_assertion(
+        emu,
+        client_id,
+        leaf,
+        headers={
+            "x5t": x5t(leaf),
+            "x5c": [base64.b64encode(leaf.certificate.public_bytes(Encoding.DER)).decode()],
+        },
+    )
+    assert post_assertion(post_token, client_id, genuine).status_code == 200

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -51,21 +52,23 @@ def check_secret(app: AppRegistration, *candidates: str) -> str:
     return SECRET
 
 
-def _thumbprint_header(value: object) -> bytes | None:
-    """Decode an x5t / x5t#S256 header: base64url (padded, as msal sends, or not) or hex."""
+def _thumbprint_header(value: object, size: int) -> bytes | None:
+    """Decode an x5t (SHA-1, ``size`` 20) or x5t#S256 (SHA-256, 32) header: base64url (padded,
+    as msal sends, or not) or hex. A digest of the other length is not that header's thumbprint,
+    so a client that puts a SHA-1 thumbprint in x5t#S256 fails here rather than only at Entra."""
     if not isinstance(value, str) or not value:
         return None
     try:
         raw = jws.b64url_decode(value)
     except jws.MalformedJWS:
         raw = b""
-    if len(raw) in (20, 32):
+    if len(raw) == size:
         return raw
     try:
         raw = binascii.unhexlify(value.replace(":", ""))
     except (binascii.Error, ValueError):
         return None
-    return raw if len(raw) in (20, 32) else None
+    return raw if len(raw) == size else None
 
 
 def _x5c_chain(value: object) -> list[x509.Certificate]:
@@ -90,11 +93,28 @@ def _within_validity(cert: x509.Certificate, now: datetime) -> bool:
     return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
 
 
+def _may_issue(cert: x509.Certificate) -> bool:
+    """A CA certificate (basicConstraints CA, and keyCertSign when keyUsage is present).
+
+    x5c is the client's to choose: without this, whoever holds the key of any leaf a trusted
+    issuer signed could sign themselves more certificates and present them through that leaf."""
+    try:
+        extensions = cert.extensions  # parsed lazily: a malformed one raises ValueError here
+        if not extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    try:
+        return extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    except x509.ExtensionNotFound:
+        return True
+
+
 def _chain_to_trusted(
     chain: Sequence[x509.Certificate], trusted: Sequence[x509.Certificate]
 ) -> bool:
-    """True when chain[0] leads, through the rest of x5c, to a certificate a trusted issuer
-    signed, every certificate on the way being currently valid."""
+    """True when chain[0] leads, through CA certificates in the rest of x5c, to a certificate a
+    trusted issuer signed, every certificate on the way being currently valid."""
     now = datetime.now(UTC)
     current = chain[0]
     rest = list(chain[1:])
@@ -108,6 +128,8 @@ def _chain_to_trusted(
                 continue
             return _within_validity(issuer, now)
         for i, candidate in enumerate(rest):
+            if not _may_issue(candidate):
+                continue
             try:
                 current.verify_directly_issued_by(candidate)
             except _NOT_ISSUED_BY:
@@ -120,10 +142,16 @@ def _chain_to_trusted(
 
 
 def _number(payload: dict[str, object], claim: str) -> float | None:
+    """A time claim as a finite number, or None: a value too large for a float (JSON allows
+    1e400 and 400-digit integers) must be refused as a bad time, not crash the comparison."""
     value = payload.get(claim)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_assertion(
@@ -162,11 +190,12 @@ def check_assertion(
 
     now = int(time.time())
     exp, nbf = _number(payload, "exp"), _number(payload, "nbf")
-    if exp is None or exp < now - CLOCK_SKEW or (nbf is not None and nbf > now + CLOCK_SKEW):
+    bad_nbf = nbf is None and "nbf" in payload  # present but not a usable number
+    if exp is None or exp < now - CLOCK_SKEW or bad_nbf or (nbf or 0) > now + CLOCK_SKEW:
         raise errors.assertion_time_range(now, nbf, exp)
 
-    sha256_tp = _thumbprint_header(header.get("x5t#S256"))
-    sha1_tp = _thumbprint_header(header.get("x5t"))
+    sha256_tp = _thumbprint_header(header.get("x5t#S256"), 32)
+    sha1_tp = _thumbprint_header(header.get("x5t"), 20)
     wanted_tp = sha256_tp or sha1_tp
     shown_tp = (wanted_tp or b"").hex().upper() or "(none)"
 

@@ -172,7 +172,10 @@ def assertion_time_range(now: int, nbf: float | None, exp: float | None) -> Entr
     def fmt(value: float | None) -> str:
         if value is None:
             return "(none)"
-        return datetime.fromtimestamp(value, UTC).strftime("%m/%d/%Y %H:%M:%S")
+        try:
+            return datetime.fromtimestamp(value, UTC).strftime("%m/%d/%Y %H:%M:%S")
+        except (OverflowError, OSError, ValueError):  # a year past 9999 or before 1
+            return f"{value:g}"
 
     return EntraError(
         401,

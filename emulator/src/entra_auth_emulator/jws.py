@@ -64,9 +64,9 @@ def parse(token: str | bytes, *, max_length: int = 64 * 1024) -> CompactJWS:
         raise MalformedJWS("a JWS has three dot-separated parts")
     header_b64, payload_b64, signature_b64 = parts
     try:
-        header = json.loads(b64url_decode(header_b64))
-        payload = json.loads(b64url_decode(payload_b64))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        header = _strict_json(b64url_decode(header_b64))
+        payload = _strict_json(b64url_decode(payload_b64))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
         raise MalformedJWS("header or payload is not JSON") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise MalformedJWS("header and payload must be JSON objects")
@@ -76,6 +76,16 @@ def parse(token: str | bytes, *, max_length: int = 64 * 1024) -> CompactJWS:
         signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
         signature=b64url_decode(signature_b64),
     )
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strict_json(data: bytes) -> Any:
+    """RFC 8259 JSON only. Python's parser also takes NaN and Infinity, and a NaN ``exp`` would
+    pass every time comparison (and the jti replay check, which keys its expiry on ``exp``)."""
+    return json.loads(data, parse_constant=_reject_constant)
 
 
 def verify(jws: CompactJWS, public_key: object) -> bool:
