@@ -123,6 +123,18 @@ def test_two_identity_ids_exit_2(cli_command: list[str]) -> None:
     error_line(result)
 
 
+def test_empty_client_id_exits_2_instead_of_using_the_system_identity(
+    identities: Identities, emulator: Any, monkeypatch: pytest.MonkeyPatch, cli_command: list[str]
+) -> None:
+    use_host(monkeypatch, emulator, "IMDS")
+
+    result = run(cli_command, "connect", "--identity", "--client-id", "")
+
+    assert result.returncode == 2
+    assert "--client-id is empty" in error_line(result)
+    assert identity_requests(emulator, "IMDS") == []
+
+
 def test_off_azure_refused_port_exits_1_fast(cli_command: list[str]) -> None:
     endpoint = os.environ["AZURE_POD_IDENTITY_AUTHORITY_HOST"]  # a closed loopback port
 

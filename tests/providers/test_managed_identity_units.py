@@ -212,6 +212,19 @@ def test_identity_from_options(options: dict[str, str], kind: str, account: str)
     assert (identity.kind, identity.account) == (kind, account)
 
 
+@pytest.mark.parametrize("kind", ["client_id", "object_id", "resource_id"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_id_is_refused_not_taken_for_system_assigned(kind: str, value: str) -> None:
+    """`--client-id "$UAMI_CLIENT_ID"` with the variable unset must not sign in as another
+    identity (the system-assigned one) without a word."""
+    with pytest.raises(UsageError, match="is empty"):
+        Identity.from_options({kind: value})
+
+
+def test_absent_ids_mean_system_assigned() -> None:
+    assert Identity.from_options({"client_id": None, "object_id": None}).kind == "SystemAssigned"
+
+
 def test_resource_id_must_look_like_an_arm_id() -> None:
     with pytest.raises(UsageError, match="ARM resource id"):
         Identity.from_options({"resource_id": "uami-nightly"})
@@ -222,3 +235,16 @@ class TestManagedIdentityConformance(ProviderConformance):
 
     provider_name = "managed-identity"
     valid_options = {"client_id": "33333333-3333-3333-3333-333333333333"}
+
+
+def test_the_suite_can_never_fall_through_to_the_real_imds() -> None:
+    """The root conftest's autouse fixture is what keeps every test (and every CLI child that
+    inherits ``os.environ``) off 169.254.169.254; if it stops doing that, fail loudly here."""
+    from urllib.parse import urlsplit
+
+    host = detect_host()
+    if host.source != "IMDS":  # only the Arc agent on this machine may outrank it
+        assert host.source == "AzureArc" and hosts.arc_agent(), host
+        return
+    assert host.chosen_by == "AZURE_POD_IDENTITY_AUTHORITY_HOST"
+    assert urlsplit(host.endpoint).hostname in ("127.0.0.1", "localhost", "::1")

@@ -31,7 +31,11 @@ class Identity:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Identity:
-        given = {name: str(options[name]).strip() for name in ID_KINDS if options.get(name)}
+        # Present-but-empty is an error, not "system-assigned": `--client-id "$UAMI"` with the
+        # variable unset must not quietly sign in as a different identity.
+        given = {
+            name: str(options[name]).strip() for name in ID_KINDS if options.get(name) is not None
+        }
         if len(given) > 1:
             flags = " and ".join(_FLAGS[name] for name in given)
             raise UsageError(
@@ -42,7 +46,10 @@ class Identity:
             return cls()
         ((name, value),) = given.items()
         if not value:
-            raise UsageError(f"{_FLAGS[name]} is empty")
+            raise UsageError(
+                f"{_FLAGS[name]} is empty; give the user-assigned identity's id, or leave the "
+                "option out for the system-assigned identity"
+            )
         if name == "resource_id" and not value.startswith("/subscriptions/"):
             raise UsageError(
                 "--resource-id takes the identity's ARM resource id, e.g. /subscriptions/…/"
