@@ -225,3 +225,66 @@ def test_port_in_use_exits_1(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         assert main(["--port", str(port), "--state-dir", str(tmp_path)]) == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_signal_while_starting_is_a_clean_exit(tmp_path: Path, sig: int) -> None:
+    """A signal during start-up (the CA and keys are being made) used to be a KeyboardInterrupt
+    traceback (SIGINT) or death by signal (SIGTERM); it must be exit 0 like any other stop."""
+    state, ready = tmp_path / "state", tmp_path / "ready.json"
+    process = start(["--state-dir", str(state), "--ready-file", str(ready)])
+    deadline = time.monotonic() + 15
+    # The lock file appears once main() is past installing its handlers and into start().
+    while not (state / ".lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert stop(process, sig) < 2.0
+    out, err = process.communicate()
+    assert process.returncode == 0, err
+    assert err == "" and "Traceback" not in out
+    assert not ready.exists()
+
+
+def one_line_exit_2(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "entra_auth_emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_unwritable_ready_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    line = one_line_exit_2(
+        "--state-dir", str(tmp_path / "state"), "--ready-file", str(blocker / "ready.json")
+    )
+    assert "ready file" in line and str(blocker / "ready.json") in line
+
+
+def test_state_dir_that_is_a_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "state"
+    not_a_folder.write_text("")
+    line = one_line_exit_2("--state-dir", str(not_a_folder))
+    assert f"state dir {not_a_folder}: not a folder" in line
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--port", "x"], ["--port"]])
+def test_bad_usage_is_one_line(args: list[str]) -> None:
+    assert "(see --help)" in one_line_exit_2(*args)
+
+
+def test_help_via_python_m() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "entra_auth_emulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0 and result.stdout.startswith("usage: entra-auth-emulator")
+    for option in ("--host", "--port", "--config", "--state-dir", "--ready-file"):
+        assert option in result.stdout

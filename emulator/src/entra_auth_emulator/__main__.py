@@ -13,11 +13,19 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage block goes to --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser(prog: str = "entra-auth-emulator") -> argparse.ArgumentParser:
     """The argument parser, public so ``entra-auth emulator`` can show the same help."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description="Local Microsoft Entra ID token service and managed identity endpoints "
         "that verify app credentials (secrets and certificates) offline.",
@@ -59,7 +67,21 @@ def main(argv: list[str] | None = None, *, prog: str = "entra-auth-emulator") ->
     if not 0 <= args.port <= 65534:
         print(f"{prog}: error: --port must be 0..65534", file=sys.stderr)
         return 2
+    # Catch the stop signals before the (slow) start: a Ctrl-C while the CA is being made must
+    # still mean a clean exit 0, not a KeyboardInterrupt traceback or a half-written state dir.
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, lambda signum, frame: stop.set())
+    try:
+        return _run(args, prog, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
+
+def _run(args: argparse.Namespace, prog: str, stop: threading.Event) -> int:
     from .emulator import Emulator
     from .errors import ConfigError, EmulatorError
     from .state import default_state_dir
@@ -79,18 +101,21 @@ def main(argv: list[str] | None = None, *, prog: str = "entra-auth-emulator") ->
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, on_signal)
+    wrote_ready_file = False
     try:
+        if stop.is_set():
+            return 0
         if args.ready_file:
-            emulator.write_ready_file(args.ready_file)
+            try:
+                emulator.write_ready_file(args.ready_file)
+            except OSError as exc:
+                print(
+                    f"{prog}: error: cannot write the ready file {args.ready_file}: "
+                    f"{exc.strerror or exc}",
+                    file=sys.stderr,
+                )
+                return 2
+            wrote_ready_file = True
         info = emulator.ready_info()
         print(
             f"entra-auth-emulator ready (pid {info['pid']})\n"
@@ -103,16 +128,19 @@ def main(argv: list[str] | None = None, *, prog: str = "entra-auth-emulator") ->
             f"{len(emulator.config.managed_identities)}; stop with Ctrl-C or SIGTERM",
             flush=True,
         )
+        if not emulator.loopback_only:
+            print(
+                f"{prog}: warning: listening on {args.host}, not only loopback: anyone who can "
+                "reach it can get tokens for the apps it knows",
+                file=sys.stderr,
+                flush=True,
+            )
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         emulator.stop()
-        if args.ready_file:
+        if wrote_ready_file:
             _remove_own_ready_file(args.ready_file)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
 
 

@@ -26,7 +26,7 @@ from .config import (
     load_config,
 )
 from .directory import Directory
-from .errors import EmulatorError
+from .errors import ConfigError, EmulatorError
 from .pki import write_private_file
 from .server import Listener
 from .service import APP_SERVICE_PATH, Service
@@ -93,6 +93,7 @@ class Emulator:
         self.imds_endpoint = ""
         self.identity_endpoint = ""
         self.ca_bundle = ""
+        self._loopback_only = True
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -105,7 +106,14 @@ class Emulator:
             if state_dir is None:
                 self._temp_state = Path(tempfile.mkdtemp(prefix="entra-auth-emulator-"))
                 state_dir = self._temp_state
-            material = ensure_state(state_dir, self.host)
+            try:
+                material = ensure_state(state_dir, self.host)
+            except OSError as exc:
+                self._cleanup_temp_state()
+                # The folder the user named is unusable (a file, not writable): bad input.
+                where = exc.filename if exc.filename not in (None, str(state_dir)) else None
+                detail = f"{exc.strerror or exc}" + (f": {where}" if where else "")
+                raise ConfigError(f"state dir {state_dir}: {detail}") from None
             signing_key = material.signing.private_key
             if not isinstance(signing_key, rsa.RSAPrivateKey):  # ensure_state makes RSA keys
                 raise EmulatorError(f"{state_dir}: the token-signing key is not RSA")
@@ -149,13 +157,20 @@ class Emulator:
             service.authority_host = self.authority_host
             from .azure_hosts import AzureHosts
 
-            service.azure_hosts = self.azure_hosts = AzureHosts(
-                http_base=http_base,
-                https_base=self.authority_host,
-                secret=self.identity_header,
-                tls_cert=material.tls_cert,
-                arc_token_dir=Path(state_dir) / "arc-tokens",
-            )
+            try:
+                service.azure_hosts = self.azure_hosts = AzureHosts(
+                    http_base=http_base,
+                    https_base=self.authority_host,
+                    secret=self.identity_header,
+                    tls_cert=material.tls_cert,
+                    arc_token_dir=Path(state_dir) / "arc-tokens",
+                )
+            except OSError as exc:  # bound sockets must not outlive a failed start
+                for listener in listeners:
+                    listener.stop()
+                self._cleanup_temp_state()
+                raise ConfigError(f"state dir {state_dir}: {exc.strerror or exc}") from None
+            self._loopback_only = all(listener.loopback for listener in listeners)
             for listener in listeners:
                 listener.start()
             self._listeners = listeners
@@ -186,6 +201,11 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether every listener is bound to a loopback address (the CLI warns otherwise)."""
+        return self._loopback_only
 
     @property
     def running(self) -> bool:

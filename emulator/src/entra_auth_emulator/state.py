@@ -8,6 +8,7 @@ Private keys are written 0600; a damaged or expiring file is replaced rather tha
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,6 +97,9 @@ def ensure_state(state_dir: Path, host: str) -> StateMaterial:
     The TLS certificate covers 127.0.0.1, ::1, localhost and ``host``; it is re-issued (by the
     same CA) when ``host`` is not covered, so the CA bundle stays the same.
     """
+    if state_dir.exists() and not state_dir.is_dir():
+        # mkdir would say "File exists", which reads as if nothing were wrong.
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(state_dir))
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with _locked(state_dir / ".lock"):
         return _ensure_state(state_dir, host)
