@@ -207,3 +207,30 @@ def test_imports_stay_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_private_files_ignore_planted_symlinks(tmp_path: Path) -> None:
+    """The ready file often goes to a shared folder such as /tmp. Its temporary name used to be
+    predictable (``.<name>.<pid>.tmp``), so a symlink planted there redirected the write."""
+    import os
+
+    from entra_auth_emulator.pki import write_private_file
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "ready.json"
+    (shared / f".{target.name}.{os.getpid()}.tmp").symlink_to(victim)
+    write_private_file(target, b"{}")
+    assert victim.read_text() == "precious"
+    assert target.read_bytes() == b"{}" and not target.is_symlink()
+    assert target.stat().st_mode & 0o777 == 0o600
+    leftovers = {p.name for p in shared.iterdir()} - {"ready.json"}
+    assert leftovers == {f".{target.name}.{os.getpid()}.tmp"}  # only the planted link
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_loopback_only(tmp_path: Path, host: str) -> None:
+    with Emulator(state_dir=tmp_path, host=host) as emu:
+        assert emu.loopback_only

@@ -72,6 +72,33 @@ def test_keep_alive_responses_are_not_delayed(emu: Emulator, http, secret_client
     assert response.headers.get("Connection", "").lower() != "close"
 
 
+def test_one_connection_serves_many_requests(emu: Emulator, secret_client: str) -> None:
+    """Keep-alive for real: http.client reconnects silently when the server closes, so the
+    proof is that its socket object never changes."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    url = urlsplit(emu.authority_host)
+    connection = http.client.HTTPSConnection(
+        url.hostname or "",
+        url.port,
+        context=ssl.create_default_context(cafile=emu.ca_bundle),
+        timeout=10,
+    )
+    body = urlencode(form(secret_client))
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    sockets = set()
+    try:
+        for _ in range(10):
+            connection.request("POST", urlsplit(emu.token_endpoint(TENANT)).path, body, headers)
+            answer = connection.getresponse()
+            assert answer.status == 200 and json.loads(answer.read())["access_token"]
+            sockets.add(id(connection.sock))
+    finally:
+        connection.close()
+    assert len(sockets) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
@@ -154,8 +181,18 @@ def raw_exchange(emu: Emulator, data: bytes) -> tuple[int, dict]:
             b"5\r\nhello\r\n0\r\n\r\n",
             411,
         ),
+        # urlsplit raises on this; the connection used to be dropped without an answer.
+        (b"GET http://[::1/x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     ],
-    ids=["garbage", "unknown-method", "long-header", "negative-length", "bad-length", "chunked"],
+    ids=[
+        "garbage",
+        "unknown-method",
+        "long-header",
+        "negative-length",
+        "bad-length",
+        "chunked",
+        "broken-absolute-target",
+    ],
 )
 def test_protocol_errors_answer_json(emu: Emulator, request_bytes: bytes, status: int) -> None:
     answer_status, body = raw_exchange(emu, request_bytes)
@@ -203,3 +240,53 @@ def test_stalled_peers_do_not_block_others_or_stop(tmp_path) -> None:
         for sock in (silent, half):
             sock.close()
         idle.close()
+
+
+def test_test_endpoints_refuse_other_machines(emu: Emulator) -> None:
+    """Loopback only: the same request from a non-loopback address gets 403 and changes nothing."""
+    from entra_auth_emulator.messages import Request
+
+    emu.add_fault("token", status=500)
+    for ip, expected in (("192.0.2.7", 403), ("::ffff:192.0.2.7", 403), ("::1", 200)):
+        request = Request(
+            method="POST",
+            path="/_emulator/reset",
+            query={},
+            headers={},
+            body=b"",
+            client_ip=ip,
+            listener="authority",
+        )
+        assert emu.service.handle(request).status == expected, ip
+        assert bool(emu.service.faults.pending()) is (expected == 403)
+
+
+def test_debug_logs_hold_no_query_strings_or_secrets(
+    emu: Emulator, http, caplog: pytest.LogCaptureFixture
+) -> None:
+    client_id = new_client_id()
+    emu.register_app(TENANT, client_id, secrets=["LOGGED-SECRET-1"])
+    caplog.set_level("DEBUG", logger="entra_auth_emulator")
+    http.post(
+        emu.token_endpoint(TENANT) + "?client_secret=LOGGED-SECRET-2",
+        data={**form(client_id), "client_secret": "LOGGED-SECRET-1"},
+        timeout=10,
+    )
+    http.post(
+        emu.token_endpoint(TENANT), data=form(client_id) | {"client_secret": "WRONG-3"}, timeout=10
+    )
+    with requests.Session() as raw:
+        raw.trust_env = False
+        raw.get(
+            f"{emu.imds_endpoint}/metadata/identity/oauth2/token",
+            params={"resource": "https://x", "client_id": "LOGGED-SELECTOR-4"},
+            timeout=10,
+        )
+    deadline = time.monotonic() + 5  # the server threads log after answering
+    while sum("->" in r.getMessage() for r in caplog.records) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "/oauth2/v2.0/token" in text  # the requests were logged ...
+    for secret in ("LOGGED-SECRET-1", "LOGGED-SECRET-2", "WRONG-3", "LOGGED-SELECTOR-4"):
+        assert secret not in text  # ... without what they carried
+    assert "LOGGED" not in json.dumps(emu.requests()) and "WRONG" not in json.dumps(emu.requests())

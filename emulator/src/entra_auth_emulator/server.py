@@ -56,9 +56,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle(head=True)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # The default logs the whole request line, query string included; IMDS-style callers put
+        # identity selectors there and careless ones put secrets, so log the path alone.
+        # Unset when the request line was bad; split by hand, as urlsplit raises on some targets.
+        path = getattr(self, "path", "").partition("?")[0]
+        log.debug("%s: %s %s -> %s", self.address_string(), self.command, path, code)
+
     def log_message(self, format: str, *args: Any) -> None:
-        # The request log in Service records requests; this only sees protocol-level noise,
-        # and never gets bodies or query strings.
+        # The request log in Service records requests; this only sees protocol-level noise
+        # (bad request lines, timeouts), never bodies.
         log.debug("%s: %s", self.address_string(), format % args)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -123,7 +130,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
-        split = urlsplit(self.path)
+        try:
+            split = urlsplit(self.path)
+        except ValueError:  # an absolute-form target with a broken host, "http://[::1/x"
+            self.send_error(400, "Invalid request target")
+            return
         try:
             query = parse_qs(split.query, keep_blank_values=True, max_num_fields=64)
         except ValueError:
@@ -245,6 +256,15 @@ class Listener:
     @property
     def port(self) -> int:
         return self._server.server_port
+
+    @property
+    def loopback(self) -> bool:
+        """Bound to a loopback address, so no other machine can reach it."""
+        try:
+            address = ipaddress.ip_address(str(self._server.server_address[0]).split("%")[0])
+        except ValueError:
+            return False
+        return address.is_loopback
 
     def start(self) -> None:
         self._thread = threading.Thread(
