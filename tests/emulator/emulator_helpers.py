@@ -104,13 +104,12 @@ def make_assertion(
 def sign_raw(signer: CertifiedKey, header: dict[str, Any], payload_json: str) -> str:
     """An RS256 JWS over exactly ``payload_json``: for payloads PyJWT would not write (NaN,
     400-digit numbers), so the emulator's parser, not the client's, is what is tested."""
-    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(payload_json.encode())}"
-    signature = signer.private_key.sign(  # type: ignore[call-arg, union-attr]
-        signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
-    )
+    assert isinstance(signer.private_key, rsa.RSAPrivateKey)
+    signature = signer.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
     return f"{signing_input}.{b64(signature)}"

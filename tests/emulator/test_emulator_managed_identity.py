@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import msal
 import pytest
@@ -63,7 +64,7 @@ def via(request: pytest.FixtureRequest, emu: Emulator, monkeypatch: pytest.Monke
     return request.param
 
 
-SELECTORS: dict[str, Callable[[object], msal.ManagedIdentity]] = {
+SELECTORS: dict[str, Callable[[Any], msal.ManagedIdentity]] = {
     "system": lambda mi: msal.SystemAssignedManagedIdentity(),
     "client_id": lambda mi: msal.UserAssignedManagedIdentity(client_id=mi.client_id),
     "object_id": lambda mi: msal.UserAssignedManagedIdentity(object_id=mi.object_id),

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography import x509
 
 from .errors import ConfigError
-from .pki import load_certificates
+from .pki import CertifiedKey, load_certificates
 
 __all__ = [
     "AppRegistration",
@@ -32,7 +32,7 @@ DEFAULT_TOKEN_LIFETIME = 3599
 # so they are derived from the registration rather than random.
 _OID_NAMESPACE = uuid.UUID("6f1c3f5e-4a36-4a8e-9f0e-2f6a3e0d7b11")
 
-CertificateInput = x509.Certificate | bytes | str | os.PathLike[str]
+CertificateInput = x509.Certificate | CertifiedKey | bytes | str | os.PathLike[str]
 
 
 def _derived_id(*parts: str) -> str:
@@ -48,9 +48,8 @@ def coerce_certificates(
         if isinstance(value, x509.Certificate):
             certs.append(value)
             continue
-        inner = getattr(value, "certificate", None)  # a pki.CertifiedKey
-        if isinstance(inner, x509.Certificate):
-            certs.append(inner)
+        if isinstance(value, CertifiedKey):
+            certs.append(value.certificate)
             continue
         if isinstance(value, bytes):
             data, source = value, f"{what} bytes"

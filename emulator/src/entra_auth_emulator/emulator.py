@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -32,6 +32,9 @@ from .server import Listener
 from .service import APP_SERVICE_PATH, Service
 from .state import ensure_state
 from .tokens import TokenIssuer
+
+if TYPE_CHECKING:
+    from .azure_hosts import AzureHosts
 
 __all__ = ["Emulator"]
 
@@ -94,6 +97,7 @@ class Emulator:
         self.identity_endpoint = ""
         self.ca_bundle = ""
         self._loopback_only = True
+        self._azure_hosts: AzureHosts | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -158,7 +162,7 @@ class Emulator:
             from .azure_hosts import AzureHosts
 
             try:
-                service.azure_hosts = self.azure_hosts = AzureHosts(
+                service.azure_hosts = self._azure_hosts = AzureHosts(
                     http_base=http_base,
                     https_base=self.authority_host,
                     secret=self.identity_header,
@@ -201,6 +205,15 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def azure_hosts(self) -> AzureHosts:
+        """The other Azure hosts' identity endpoints (Arc, Service Fabric, Cloud Shell, Azure
+        ML) and the environment a client on each would see; their URLs need the ports, so
+        only once started."""
+        if self._azure_hosts is None:
+            raise RuntimeError("the emulator is not running; call start() or use 'with'")
+        return self._azure_hosts
 
     @property
     def loopback_only(self) -> bool:

@@ -193,10 +193,10 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
                 raise errors.missing_parameter("resource")
             scope = f"{resource}/.default"
         else:
-            scope = form.get("scope")
-            if scope is None:
+            requested = form.get("scope")
+            if requested is None:
                 raise errors.missing_parameter("scope")
-            resource = _resource_of(scope)
+            scope, resource = requested, _resource_of(requested)
 
         secret = form.get("client_secret")
         secrets = [secret] if secret is not None else []

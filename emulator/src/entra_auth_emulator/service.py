@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from . import entra, errors, managed_identity
@@ -21,6 +21,9 @@ from .directory import Directory
 from .faults import FaultInjector, FaultSpecError
 from .messages import Request, Response
 from .tokens import TokenIssuer
+
+if TYPE_CHECKING:
+    from .azure_hosts import AzureHosts
 
 log = logging.getLogger("entra_auth_emulator")
 
@@ -73,6 +76,8 @@ class Service:
         self.identity_header = identity_header
         self.authority_host = authority_host
         self.faults = FaultInjector()
+        # Set by Emulator.start once the ports (which these hosts' URLs name) are known.
+        self.azure_hosts: AzureHosts | None = None
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
 
@@ -115,7 +120,7 @@ class Service:
     def route(self, request: Request) -> tuple[str, Handler]:
         """Pick the endpoint (its name is what faults and the log use) and its handler."""
         path = request.path
-        hosts = getattr(self, "azure_hosts", None)  # Arc, Service Fabric, Cloud Shell, Azure ML
+        hosts = self.azure_hosts  # Arc, Service Fabric, Cloud Shell, Azure ML
         found = hosts.route(self, request) if hosts is not None else None
         if found is not None:
             return found
