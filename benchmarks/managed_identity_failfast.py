@@ -1,13 +1,16 @@
 """How long "not on Azure" takes to fail: entra-auth vs azure-identity vs bare msal (loopback only).
 
-Run: ``uv run python benchmarks/managed_identity_failfast.py`` (about a minute). Every client is
-pointed at a loopback endpoint through ``AZURE_POD_IDENTITY_AUTHORITY_HOST``; nothing is ever
+Run: ``uv run python benchmarks/managed_identity_failfast.py`` (about three minutes). Every client
+is pointed at a loopback endpoint through ``AZURE_POD_IDENTITY_AUTHORITY_HOST``; nothing is ever
 sent to 169.254.169.254 (the script refuses to run if the variable is not loopback). Endpoints:
 
 - refused: a closed port (what a machine without IMDS looks like when the route exists);
 - never-accepts: a listener that never calls accept() (handshakes complete into the backlog);
 - accepts-silent: accepts connections and never says a word;
-- full-backlog: the accept queue is full, so handshakes never complete (a black-holed route).
+- full-backlog: the accept queue is full, so handshakes never complete (a black-holed route);
+- service-fabric: ``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER`` + ``IDENTITY_SERVER_THUMBPRINT``
+  naming an accepts-silent listener (msal sends Service Fabric on a session it derives, which
+  has no timeout whatever ``http_client`` it is given).
 
 Each client gets a watchdog of ``CAP`` seconds; "> CAP" means it was still waiting.
 Targets (issue 5): refused < 3 s, never answers < 10 s. Measured on the dev container:
@@ -17,7 +20,10 @@ Targets (issue 5): refused < 3 s, never answers < 10 s. Measured on the dev cont
     never-accepts     6.0 s           > 30 s              > 30 s
     accepts-silent    6.0 s           > 30 s              > 30 s
     full-backlog      2.0 s           12.8 s              > 30 s
-    CLI process, refused port: 0.52 s
+    service-fabric    2.0 s           > 30 s              > 30 s
+    CLI process, refused port: 0.52-0.64 s
+
+(service-fabric: the TLS handshake is what stalls, so the 2 s connect timeout ends it.)
 """
 
 from __future__ import annotations
@@ -48,18 +54,44 @@ def refused() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
 
 
+def _guard() -> None:
+    host = urlsplit(os.environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST", "")).hostname
+    if host != "127.0.0.1":
+        raise SystemExit("refusing to run: AZURE_POD_IDENTITY_AUTHORITY_HOST is not loopback")
+    endpoint = os.environ.get("IDENTITY_ENDPOINT")
+    if endpoint is not None and urlsplit(endpoint).hostname != "127.0.0.1":
+        raise SystemExit("refusing to run: IDENTITY_ENDPOINT is not loopback")
+    if os.path.exists("/opt/azcmagent/bin/himds"):
+        raise SystemExit("refusing to run: the Azure Arc agent here would answer, not loopback")
+
+
+@contextlib.contextmanager
+def service_fabric() -> Iterator[str]:
+    """A silent https:// Service Fabric endpoint; IMDS stays on a closed loopback port."""
+    names = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT")
+    with silent_listener(accept=True) as url, refused() as imds:
+        os.environ.update(
+            {
+                "IDENTITY_ENDPOINT": url.replace("http:", "https:")
+                + "/metadata/identity/oauth2/token",
+                "IDENTITY_HEADER": "benchmark",
+                "IDENTITY_SERVER_THUMBPRINT": "ab" * 20,
+            }
+        )
+        try:
+            yield imds
+        finally:
+            for name in names:
+                os.environ.pop(name, None)
+
+
 ENDPOINTS: dict[str, Callable[[], contextlib.AbstractContextManager[str]]] = {
     "refused": refused,
     "never-accepts": lambda: silent_listener(accept=False),
     "accepts-silent": lambda: silent_listener(accept=True),
     "full-backlog": full_backlog_listener,
+    "service-fabric": service_fabric,
 }
-
-
-def _guard() -> None:
-    host = urlsplit(os.environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST", "")).hostname
-    if host != "127.0.0.1":
-        raise SystemExit("refusing to run: AZURE_POD_IDENTITY_AUTHORITY_HOST is not loopback")
 
 
 def entra_auth_client() -> None:
@@ -124,6 +156,7 @@ def main() -> None:
     for name in (
         "IDENTITY_ENDPOINT",
         "IDENTITY_HEADER",
+        "IDENTITY_SERVER_THUMBPRINT",
         "MSI_ENDPOINT",
         "MSI_SECRET",
         "IMDS_ENDPOINT",

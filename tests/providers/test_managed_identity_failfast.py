@@ -54,8 +54,7 @@ def test_listener_that_never_answers_fails_within_10_seconds(
         error, elapsed = _connect_and_time()
 
     assert elapsed < 10
-    assert f"at {url}{IMDS_PATH}" in str(error)
-    assert "no answer within" in str(error)
+    assert f"at {url}{IMDS_PATH} (connected, but no answer within 6 s)" in str(error)
 
 
 def test_listener_with_a_full_backlog_fails_on_the_connect_timeout(
@@ -98,6 +97,7 @@ def test_silent_service_fabric_endpoint_is_bounded_too(
         error, elapsed = _connect_and_time()
 
     assert elapsed < 10
-    assert f"at {endpoint} (connected, but no answer within 6 s)" in str(error)
+    # The handshake stalls, so the connect timeout (2 s) is what ends it; the line says so.
+    assert f"at {endpoint} (connected, but no answer within 2 s)" in str(error)
     assert "say this is a Service Fabric application" in str(error)
     assert not [t for t in threading.enumerate() if t.name.startswith("entra-auth-managed")]

@@ -33,7 +33,8 @@ def unreachable(host: Host, exc: BaseException, session: IdentitySession) -> Aut
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         why = f"no connection within {session.timeout[0]:g} s"
     elif isinstance(exc, requests.exceptions.ReadTimeout):
-        why = f"connected, but no answer within {session.timeout[1]:g} s"
+        waited = session.failed_after if session.failed_after is not None else session.timeout[1]
+        why = f"connected, but no answer within {waited:.0f} s"
     elif isinstance(exc, requests.exceptions.SSLError):
         if host.server_thumbprint and "fingerprint" in str(exc).lower():
             # Something did answer: with a certificate other than the pinned one.

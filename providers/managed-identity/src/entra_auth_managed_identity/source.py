@@ -87,6 +87,7 @@ class ManagedIdentityTokenSource:
         resource = scope_to_resource(scopes)
         self._session.attempts = 0
         self._session.last_response = None
+        self._session.failed_after = None
         try:
             if self.host.source == CLOUD_SHELL:
                 result = self._cloud_shell(resource)

@@ -97,6 +97,7 @@ class IdentitySession(requests.Session):
         self._sleep = sleep
         self.last_response: requests.Response | None = None
         self.attempts = 0
+        self.failed_after: float | None = None
         # msal copies hooks into the session it derives for Service Fabric; this keeps
         # last_response right there too.
         self.hooks["response"].append(self._remember)
@@ -112,7 +113,14 @@ class IdentitySession(requests.Session):
         while True:
             attempt += 1
             self.attempts = attempt
-            response = super().request(method, url, *args, **kwargs)
+            started = time.monotonic()
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except requests.exceptions.RequestException:
+                # urllib3 reports a TLS handshake that stalls past the connect timeout as a
+                # *read* timeout; the error message says how long was really waited.
+                self.failed_after = time.monotonic() - started
+                raise
             self.last_response = response
             if response.status_code not in self.retry.statuses:
                 return response
