@@ -118,10 +118,12 @@ def test_malformed_form_bodies(emu: Emulator, http, body: bytes, content_type: s
     assert response.json()["error"] == "invalid_request"
 
 
-def test_body_over_one_mib_413(emu: Emulator, http) -> None:
+@pytest.mark.parametrize("size", [2**20 + 1, 40 * 2**20], ids=["1MiB+1", "40MiB"])
+def test_body_over_one_mib_413(emu: Emulator, http, size: int) -> None:
+    """Past 16 MiB the client used to get a connection reset instead of the 413."""
     response = http.post(
         emu.token_endpoint(TENANT),
-        data=b"a" * (1024 * 1024 + 1),
+        data=b"a" * size,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         timeout=10,
     )
@@ -150,6 +152,27 @@ def test_unknown_paths_404_json(emu: Emulator, http, path: str) -> None:
         raw.trust_env = False
         answer = raw.get(emu.imds_endpoint + path, timeout=10)
         assert answer.status_code in (400, 404) and answer.json()
+
+
+def test_oversized_body_announced_but_not_sent_413_at_once(emu: Emulator) -> None:
+    """The 413 goes out before the body is read, so a client that waits for an answer before
+    sending (or never sends) is not kept waiting for the idle timeout."""
+    context = ssl.create_default_context(cafile=emu.ca_bundle)
+    host, port = emu.authority_host.removeprefix("https://").rsplit(":", 1)
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as tcp,
+        context.wrap_socket(tcp, server_hostname=host) as tls,
+    ):
+        tls.sendall(
+            b"POST /t/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"
+        )
+        tls.settimeout(2)  # well under the 15 s idle timeout the old code waited out
+        answer = b""
+        while b"}" not in answer:
+            answer += tls.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"413"
+    assert json.loads(body)["error"] == "invalid_request"
 
 
 def raw_exchange(emu: Emulator, data: bytes) -> tuple[int, dict]:

@@ -18,6 +18,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from typing import Any
@@ -30,7 +31,7 @@ from .service import Service
 log = logging.getLogger("entra_auth_emulator")
 
 MAX_BODY = 1024 * 1024  # 1 MiB, the limit past which requests get 413
-DRAIN_LIMIT = 16 * MAX_BODY
+DRAIN_SECONDS = 5.0  # how long an oversized body is read and discarded after the 413
 IDLE_TIMEOUT = 15.0  # seconds a keep-alive connection may sit idle (or stall mid-request)
 
 
@@ -109,16 +110,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(400, "Invalid Content-Length")
             return None
         if length > MAX_BODY:
-            # Read (and discard) a moderately oversized body first: closing with unread data
-            # makes the kernel send a reset, and the client would see that instead of the 413.
-            if length <= DRAIN_LIMIT:
-                with contextlib.suppress(OSError):
-                    while length > 0:
-                        chunk = self.rfile.read(min(length, 65536))
-                        if not chunk:
-                            break
-                        length -= len(chunk)
+            # Answer first, then read and discard the body for a while: closing with unread
+            # data makes the kernel send a reset, and a client still sending (requests does not
+            # read before it has sent everything) would see that instead of the 413. A client
+            # that stops sending, or sends forever, costs at most DRAIN_SECONDS.
             self.send_error(413, f"Request body larger than {MAX_BODY} bytes")
+            deadline = time.monotonic() + DRAIN_SECONDS
+            with contextlib.suppress(OSError):
+                while length > 0 and (left := deadline - time.monotonic()) > 0:
+                    self.connection.settimeout(left)
+                    chunk = self.rfile.read1(min(length, 65536))
+                    if not chunk:
+                        break
+                    length -= len(chunk)
             return None
         data = self.rfile.read(length)
         if len(data) != length:
