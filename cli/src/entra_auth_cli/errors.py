@@ -28,7 +28,7 @@ def _click_exception_type() -> type[BaseException]:
     try:  # typer >= 0.20 vendors click
         from typer._click.exceptions import ClickException
     except ImportError:  # pragma: no cover - older typer with click as a dependency
-        from click.exceptions import ClickException  # type: ignore[no-redef]
+        from click.exceptions import ClickException
     return ClickException
 
 

@@ -7,7 +7,7 @@ it knows (certificate thumbprint and subject, the managed identity used).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -81,7 +81,7 @@ class EntraContext:
             updates["app_name"] = claims["app_displayname"]
         return replace(self, **updates)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
         return iter(self.as_dict().items())
 
 

@@ -7,6 +7,7 @@ would hang a script forever.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import requests
 
@@ -18,14 +19,16 @@ class TimeoutSession(requests.Session):
         super().__init__()
         self.default_timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object):  # type: ignore[override]
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         if kwargs.get("verify") is None and self.verify is not True:
             # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's own
             # ``verify``; an environment's explicit CA bundle must win over a global variable.
             kwargs["verify"] = self.verify
-        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        return super().request(method, url, *args, **kwargs)
 
 
 def build_session(

@@ -105,7 +105,9 @@ class IdentitySession(requests.Session):
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.last_response = response
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         waited = 0.0
