@@ -133,7 +133,7 @@ def test_app_service_response_shape(emu: Emulator, identities) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["client_id"] == user.client_id
-    assert body["resource"] == "https://vault.azure.net"
+    assert body["resource"] == "https://vault.azure.net" and body["token_type"] == "Bearer"
     assert isinstance(body["expires_on"], str) and isinstance(body["expires_in"], str)
     claims = emu.verify_token(body["access_token"])
     assert int(body["expires_on"]) == claims["exp"]
