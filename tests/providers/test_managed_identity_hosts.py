@@ -3,7 +3,9 @@ one asked for, and the context says which identity and which host answered."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -196,11 +198,43 @@ def test_arc_without_access_to_the_challenge_file_says_so(
     assert "no such file here" in str(caught.value)
 
 
+@contextlib.contextmanager
+def without_root_file_access() -> Iterator[None]:
+    """Let root meet file permissions like any user: drop CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH from this thread's effective set (capabilities are per thread, so the
+    embedded emulator's threads keep theirs), and put them back afterwards."""
+    if os.geteuid() != 0:
+        yield
+        return
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        ]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    data = (Data * 2)()
+    assert libc.capget(ctypes.byref(header), data) == 0, ctypes.get_errno()
+    saved = data[0].effective
+    data[0].effective &= ~((1 << 1) | (1 << 2))  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    assert libc.capset(ctypes.byref(header), data) == 0, ctypes.get_errno()
+    try:
+        yield
+    finally:
+        data[0].effective = saved
+        libc.capset(ctypes.byref(header), data)
+
+
 def test_arc_challenge_file_the_caller_may_not_read_says_himds_group(
     emulator: Any, identities: Identities, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file")
     use_host(monkeypatch, emulator, "AzureArc")
     import msal.managed_identity
 
@@ -210,7 +244,7 @@ def test_arc_challenge_file_the_caller_may_not_read_says_himds_group(
         msal.managed_identity._supported_arc_platforms_and_their_prefixes, "linux", str(locked)
     )
     try:
-        with pytest.raises(AuthenticationError) as caught:
+        with without_root_file_access(), pytest.raises(AuthenticationError) as caught:
             entra_auth.connect("managed-identity")
     finally:
         locked.chmod(0o700)
