@@ -183,6 +183,58 @@ def _validity(
     return start, end
 
 
+def _certificate_builder(
+    name: x509.Name,
+    key: PrivateKey,
+    issuer: CertifiedKey | None,
+    validity: tuple[datetime, datetime],
+    *,
+    ca: bool,
+    path_length: int | None = None,
+) -> x509.CertificateBuilder:
+    """What every certificate here shares: names, key, serial, validity, basic constraints, a
+    critical keyUsage and both key identifiers (strict verifiers such as Python 3.13's
+    VERIFY_X509_STRICT and OpenSSL demand them)."""
+    signer = issuer.private_key if issuer else key
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.certificate.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=not ca and isinstance(key, rsa.RSAPrivateKey),
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
+            critical=False,
+        )
+    )
+
+
+def _issued(
+    builder: x509.CertificateBuilder, key: PrivateKey, issuer: CertifiedKey | None
+) -> CertifiedKey:
+    cert = builder.sign(issuer.private_key if issuer else key, hashes.SHA256())
+    chain = (issuer.certificate, *issuer.chain) if issuer else ()
+    return CertifiedKey(cert, key, chain)
+
+
 def make_ca(
     subject: str | x509.Name = "CN=entra-auth test CA",
     *,
@@ -193,48 +245,13 @@ def make_ca(
     not_after: datetime | None = None,
     path_length: int | None = None,
 ) -> CertifiedKey:
-    """A CA certificate: self-signed (a root) or, with ``issuer``, an intermediate.
-
-    It carries the extensions strict verifiers (Python 3.13's VERIFY_X509_STRICT, OpenSSL) demand:
-    critical basicConstraints, keyUsage keyCertSign/cRLSign and a subject key identifier.
-    """
+    """A CA certificate: self-signed (a root) or, with ``issuer``, an intermediate."""
     key = key or make_key(key_type)
-    name = _name(subject)
-    start, end = _validity(not_before, not_after, 3650)
-    signer_key = issuer.private_key if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer.certificate.subject if issuer else name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    validity = _validity(not_before, not_after, 3650)
+    builder = _certificate_builder(
+        _name(subject), key, issuer, validity, ca=True, path_length=path_length
     )
-    if issuer:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.private_key.public_key()),
-            critical=False,
-        )
-    cert = builder.sign(signer_key, hashes.SHA256())
-    chain = (issuer.certificate, *issuer.chain) if issuer else ()
-    return CertifiedKey(cert, key, chain)
+    return _issued(builder, key, issuer)
 
 
 def make_leaf_cert(
@@ -256,50 +273,15 @@ def make_leaf_cert(
     ``server=True`` adds the serverAuth usage TLS clients check.
     """
     key = key or make_key(key_type)
-    name = _name(subject)
-    start, end = _validity(not_before, not_after, 365)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer.certificate.subject if issuer else name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=isinstance(key, rsa.RSAPrivateKey),
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    signer = issuer.private_key if issuer else key
-    builder = builder.add_extension(
-        x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
-    )
+    validity = _validity(not_before, not_after, 365)
+    builder = _certificate_builder(_name(subject), key, issuer, validity, ca=False)
+    usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+    builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     sans: list[x509.GeneralName] = [x509.DNSName(d) for d in dns_names]
     sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    cert = builder.sign(signer, hashes.SHA256())
-    chain = (issuer.certificate, *issuer.chain) if issuer else ()
-    return CertifiedKey(cert, key, chain)
+    return _issued(builder, key, issuer)
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
