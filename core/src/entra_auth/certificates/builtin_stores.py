@@ -2,7 +2,8 @@
 order (DESIGN.md "Certificate lookup"): ``ENTRA_AUTH_CERT_PATH`` folders, the entra-auth store,
 then the .NET CurrentUser\\My store of PowerShell 7 on Linux and macOS.
 
-Imported at every start of the tool, so it must stay free of cryptography imports.
+Imported at every start of the tool (it is a plugin module), so it imports the stores
+themselves only when the hook is called, the first time a certificate is looked up.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..hookspecs import hookimpl
 from ..paths import data_dir
-from .stores import CertificateStore, DotNetStore, FolderStore
+
+if TYPE_CHECKING:
+    from .stores import CertificateStore
 
 CERT_PATH_ENV = "ENTRA_AUTH_CERT_PATH"
 
@@ -24,6 +28,8 @@ def tool_store_path() -> Path:
 
 
 def builtin_stores() -> list[CertificateStore]:
+    from .stores import DotNetStore, FolderStore
+
     stores: list[CertificateStore] = [
         FolderStore(Path(folder), CERT_PATH_ENV)
         for folder in os.environ.get(CERT_PATH_ENV, "").split(os.pathsep)
