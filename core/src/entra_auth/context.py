@@ -8,7 +8,7 @@ it knows (certificate thumbprint and subject, the managed identity used).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # PowerShell's property names, in Get-EntraContext's order.
@@ -83,7 +83,3 @@ class EntraContext:
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         return iter(self.as_dict().items())
-
-
-def context_field_names() -> list[str]:
-    return [f.name for f in fields(EntraContext) if f.name != "extra"]

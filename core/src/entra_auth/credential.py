@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .claims import token_claims
@@ -276,9 +276,3 @@ class EntraCredential:
             self._single_flight(scopes, scopes, None, None, background=True)
         except Exception as exc:  # the cached token stays usable until it expires
             log.warning("background token refresh failed: %s", exc)
-
-
-def with_context(credential: EntraCredential, **changes: Any) -> None:
-    """Adjust the base context (e.g. ContextScope) of a credential before first use."""
-    credential._base_context = replace(credential._base_context, **changes)
-    credential._context = replace(credential._context, **changes)

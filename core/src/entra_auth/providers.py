@@ -131,12 +131,6 @@ class Provider(ABC):
         """Build a token source from validated settings. Cheap checks and file reads belong
         here (they fail before any network call); network calls belong in ``acquire``."""
 
-    def option(self, name: str) -> Option | None:
-        for option in self.options:
-            if option.name == name:
-                return option
-        return None
-
     def validate(self, options: Mapping[str, Any]) -> None:
         """Hook for cross-option rules (say, 'one of A or B'); raise ``UsageError``."""
 
