@@ -20,10 +20,12 @@ from . import (
     demo,
     emulator_cmd,
     environment_cmd,
+    plugins_cmd,
     profile_cmd,
     providers_cmd,
     token_cmd,
 )
+from .provider_flags import ProviderFlagsCommand
 
 app = typer.Typer(
     name="entra-auth",
@@ -75,11 +77,12 @@ def main_options(
         enable_debug()
 
 
-app.command("connect")(connect_cmd.connect)
+app.command("connect", cls=ProviderFlagsCommand)(connect_cmd.connect)
 app.command("context")(context_cmd.context)
 app.command("token")(token_cmd.token)
 app.command("disconnect")(connect_cmd.disconnect)
 app.add_typer(profile_cmd.profile_app, name="profile")
+app.command("plugins")(plugins_cmd.plugins)
 app.command("providers")(providers_cmd.providers)
 app.add_typer(environment_cmd.environment_app, name="environment")
 app.command(

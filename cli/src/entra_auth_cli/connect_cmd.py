@@ -13,37 +13,28 @@ import typer
 
 from . import connect_flags as flag
 from .output import Output, echo, note, to_json
+from .provider_flags import SESSION_PANEL
 
 WELCOME = "Welcome To Microsoft Graph!"
 
 
 def connect(
+    ctx: typer.Context,
     profile: Annotated[
         str | None,
         typer.Option(help="Start from this profile of the config file; flags override its values."),
     ] = None,
-    client_id: flag.ClientId = None,
-    tenant_id: flag.TenantId = None,
-    certificate_thumbprint: flag.CertificateThumbprint = None,
-    certificate_name: flag.CertificateName = None,
-    certificate: flag.CertificatePath = None,
-    certificate_password: flag.CertificatePassword = None,
-    client_secret: flag.ClientSecret = None,
-    identity: flag.Identity = False,
-    object_id: flag.ObjectId = None,
-    resource_id: flag.ResourceId = None,
     environment_variable: flag.EnvironmentVariable = False,
     provider: flag.ProviderName = None,
     option: flag.ProviderOptions = None,
     environment: flag.EnvironmentName = None,
     context_scope: flag.ContextScope = None,
-    send_certificate_chain: flag.SendCertificateChain = False,
     no_welcome: Annotated[
         bool,
         typer.Option(
             "--no-welcome",
             help="Do not print the welcome line.",
-            rich_help_panel=flag.SESSION_PANEL,
+            rich_help_panel=SESSION_PANEL,
         ),
     ] = False,
     output: Annotated[
@@ -53,41 +44,30 @@ def connect(
         ),
     ] = Output.table,
 ) -> None:
-    """Sign in as an application (Connect-Entra) and remember the connection."""
-    from entra_auth import connect as entra_connect
+    """Sign in as an application (Connect-Entra) and remember the connection.
+
+    The sign-in flags come from the installed providers: give one sign-in method's flag (or
+    --provider, --environment-variable or a profile) with the options it needs."""
     from entra_auth.config import load_config
-    from entra_auth.token_store import FileTokenStore, cache_folder, partition_key
+    from entra_auth.connect import open_credential
 
     from . import state
     from .prompted_secrets import take_prompts
-    from .sign_in_methods import checked_options, resolve_sign_in
 
-    flags = flag.sign_in_flags(locals())
-    config = load_config()
-    resolved = resolve_sign_in(
-        flags, config=config, profile=profile, environment=environment, context_scope=context_scope
+    # One pipeline: flags, profile and environment become one checked request before any
+    # prompt or request, so a bad option never costs the user a typed secret.
+    request = flag.prepare_from_command_line(
+        ctx,
+        provider=provider,
+        option=option,
+        environment_variable=environment_variable,
+        environment=environment,
+        context_scope=context_scope,
+        config=load_config(),
+        profile=profile,
     )
-    env = resolved.environment
-    # Checked before any prompt or request: a bad option must not cost the user a typed secret.
-    checked_options(resolved.provider, resolved.options)
-    prompted = take_prompts(resolved.provider, resolved.options)
-    # Saved as core normalises them, so the CurrentUser cache partition can be found again.
-    saved_options = checked_options(resolved.provider, prompted.saved_options)
-    store = None
-    if resolved.context_scope == "CurrentUser":
-        # Keyed by what is saved (a keyring reference, not the typed value), so a later
-        # 'entra-auth token' finds the token this sign-in caches.
-        store = FileTokenStore(
-            cache_folder(), partition_key(resolved.provider, env.authority_host, saved_options)
-        )
-    credential = entra_connect(
-        resolved.provider,
-        environment=env,
-        context_scope=resolved.context_scope,
-        config=config,
-        store=store,
-        **prompted.connect_options,
-    )
+    prompted = take_prompts(request)
+    credential = open_credential(prompted.request)
     try:
         context = credential.context.as_dict()
     finally:
@@ -95,13 +75,14 @@ def connect(
     kept = prompted.keep()
     state.save(
         state.SavedConnection(
-            provider=resolved.provider,
-            options=checked_options(resolved.provider, prompted.saved_options),
-            environment=env.as_dict(),
-            context_scope=resolved.context_scope,
+            provider=request.provider_name,
+            options=prompted.saved_options,
+            environment=request.environment.as_dict(),
+            context_scope=request.context_scope,
             context=context,
-            profile=resolved.profile,
+            profile=request.profile,
             kept_in_keyring=kept,
+            partition=prompted.request.partition,
         )
     )
     if output is Output.json:

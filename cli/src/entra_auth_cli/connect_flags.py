@@ -1,114 +1,32 @@
-"""The sign-in flags ``connect`` and ``profile add`` share, declared once.
+"""The generic sign-in flags ``connect`` and ``profile add`` share, and the one step from a
+command line to core's ``prepare``.
 
-A profile is a saved ``connect`` command line, so both commands must accept exactly the same
-flags with the same help; declaring each flag once here (as an ``Annotated`` type) keeps them
-from drifting apart, and ``sign_in_flags`` turns them into ``sign_in_methods.ConnectFlags`` for
-the one mapping from flags to a provider and its options.
+A profile is a saved ``connect`` command line, so both commands accept the same flags: the
+provider flags generated from the installed providers (``provider_flags``) and the few that
+are not any provider's (``--provider``, ``--option``, ``--environment-variable``,
+``--environment``, ``--context-scope``), declared once here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .provider_flags import METHOD_PANEL, SESSION_PANEL, given_flags
+
 if TYPE_CHECKING:
-    from .sign_in_methods import ConnectFlags
+    from entra_auth import SignInRequest
+    from entra_auth.config import Config
 
-METHOD_PANEL = "Sign-in method (pick one)"
-APP_PANEL = "App and identity"
-SESSION_PANEL = "Session"
-
-ClientId = Annotated[
-    str | None,
-    typer.Option(
-        "--client-id",
-        help="Application (client) ID; with --identity, a user-assigned identity's client ID.",
-        rich_help_panel=APP_PANEL,
-    ),
-]
-TenantId = Annotated[
-    str | None,
-    typer.Option(
-        "--tenant-id", help="Directory (tenant) ID or verified domain.", rich_help_panel=APP_PANEL
-    ),
-]
-CertificateThumbprint = Annotated[
-    str | None,
-    typer.Option(
-        "--certificate-thumbprint",
-        help="Certificate by SHA-1 (or SHA-256) thumbprint.",
-        rich_help_panel=METHOD_PANEL,
-    ),
-]
-CertificateName = Annotated[
-    str | None,
-    typer.Option(
-        "--certificate-name",
-        help="Certificate by subject name (CN=…).",
-        rich_help_panel=METHOD_PANEL,
-    ),
-]
-CertificatePath = Annotated[
-    str | None,
-    typer.Option(
-        "--certificate",
-        metavar="PATH",
-        help="Certificate file (PEM or PFX) with its key.",
-        rich_help_panel=METHOD_PANEL,
-    ),
-]
-CertificatePassword = Annotated[
-    str | None,
-    typer.Option(
-        "--certificate-password",
-        metavar="REF",
-        help="Reference to the certificate file's password (env:NAME, file:PATH, prompt…).",
-        rich_help_panel=APP_PANEL,
-    ),
-]
-ClientSecret = Annotated[
-    str | None,
-    typer.Option(
-        "--client-secret",
-        metavar="REF",
-        help="Reference to the client secret: env:NAME, file:PATH, keyring:SERVICE/NAME, "
-        "prompt or stdin. Never the secret itself.",
-        rich_help_panel=METHOD_PANEL,
-    ),
-]
-Identity = Annotated[
-    bool,
-    typer.Option(
-        "--identity",
-        help="Use the managed identity of this Azure host.",
-        rich_help_panel=METHOD_PANEL,
-    ),
-]
-ObjectId = Annotated[
-    str | None,
-    typer.Option(
-        "--object-id",
-        help="With --identity: the user-assigned identity's object ID.",
-        rich_help_panel=APP_PANEL,
-    ),
-]
-ResourceId = Annotated[
-    str | None,
-    typer.Option(
-        "--resource-id",
-        help="With --identity: the user-assigned identity's resource ID.",
-        rich_help_panel=APP_PANEL,
-    ),
-]
 EnvironmentVariable = Annotated[
     bool,
     typer.Option(
         "--environment-variable",
-        help="Read AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET or "
-        "AZURE_CLIENT_CERTIFICATE_PATH (with AZURE_CLIENT_CERTIFICATE_PASSWORD and "
-        "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN), as azure-identity's EnvironmentCredential does.",
+        help="Read the AZURE_* variables as azure-identity's EnvironmentCredential does "
+        "(AZURE_CLIENT_ID, AZURE_TENANT_ID and the variable of a provider's sign-in option, "
+        "e.g. AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH).",
         rich_help_panel=METHOD_PANEL,
     ),
 ]
@@ -116,7 +34,7 @@ ProviderName = Annotated[
     str | None,
     typer.Option(
         "--provider",
-        help="Sign in with this provider (see entra-auth providers); the other flags and "
+        help="Sign in with this provider (see entra-auth plugins); the other flags and "
         "--option become its options.",
         rich_help_panel=METHOD_PANEL,
     ),
@@ -126,7 +44,7 @@ ProviderOptions = Annotated[
     typer.Option(
         "--option",
         metavar="KEY=VALUE",
-        help="A provider option (see entra-auth providers --output json).",
+        help="A provider or certificate store option (see entra-auth providers --output json).",
         rich_help_panel=METHOD_PANEL,
     ),
 ]
@@ -148,42 +66,47 @@ ContextScope = Annotated[
         rich_help_panel=SESSION_PANEL,
     ),
 ]
-SendCertificateChain = Annotated[
-    bool,
-    typer.Option(
-        "--send-certificate-chain",
-        help="Send the certificate chain (x5c) for subject name + issuer sign-in.",
-        rich_help_panel=APP_PANEL,
-    ),
-]
 
 
-SIGN_IN_FLAGS = (
-    "client_id",
-    "tenant_id",
-    "certificate_thumbprint",
-    "certificate_name",
-    "certificate",
-    "certificate_password",
-    "client_secret",
-    "identity",
-    "object_id",
-    "resource_id",
-    "environment_variable",
-    "send_certificate_chain",
-    "provider",
-    "option",
-)
-"""The parameter names a command declares with the annotations above, in help order."""
+def prepare_from_command_line(
+    ctx: typer.Context,
+    *,
+    provider: str | None,
+    option: Sequence[str] | None,
+    environment_variable: bool,
+    environment: str | None,
+    context_scope: str | None,
+    config: Config,
+    profile: str | None = None,
+    use_profiles: bool = True,
+) -> SignInRequest:
+    """Core's ``prepare`` with this command line's flags: the generated provider flags, then
+    ``--option`` pairs (which may also name a certificate store's options)."""
+    from entra_auth import prepare
+
+    options = given_flags(ctx)
+    options.update(parse_option_pairs(option or ()))
+    return prepare(
+        provider,
+        options,
+        profile=profile,
+        environment=environment,
+        context_scope=context_scope,
+        from_environment=environment_variable,
+        use_profiles=use_profiles,
+        config=config,
+    )
 
 
-def sign_in_flags(parameters: Mapping[str, Any]) -> ConnectFlags:
-    """The shared flags among a command's parameters (pass ``locals()``) as ``ConnectFlags``.
+def parse_option_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    """``--option KEY=VALUE`` pairs; keys may be spelled ``key_name`` or ``key-name``."""
+    from entra_auth import UsageError
 
-    typer reads flags from each command's signature, so every command declares them; this is
-    the one place that gathers them, so a new flag cannot be forgotten by one command."""
-    from .sign_in_methods import ConnectFlags
-
-    values = {name: parameters[name] for name in SIGN_IN_FLAGS}
-    values["option"] = tuple(values["option"] or ())
-    return ConnectFlags(**values)
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().lstrip("-").replace("-", "_")
+        if not sep or not key:
+            raise UsageError(f"--option takes KEY=VALUE, got {pair.split('=')[0]!r} with no '='")
+        parsed[key] = value
+    return parsed

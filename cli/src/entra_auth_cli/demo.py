@@ -1,8 +1,9 @@
 """``entra-auth demo``: the whole product in a few seconds, offline.
 
-It starts the embedded emulator on free loopback ports in a temp folder, registers throwaway
-apps, and signs in through every installed provider that has a demo step, printing each context
-and the token's claims (never the token). It talks to the emulator through an explicit
+It starts the embedded emulator on free loopback ports in a temp folder and runs the demo steps
+each installed provider contributes (``Provider.demo_steps``: built-in and third-party alike),
+printing each context and the token's claims (never the token); a provider without steps is
+listed as having none. It talks to the emulator through an explicit
 ``Environment`` and keeps secrets in this process's environment only, so the user's saved
 connection, config file and shell are never touched.
 """
@@ -32,11 +33,18 @@ SHOWN_CLAIMS = (
 
 
 def demo() -> None:
-    """Sign in through every installed provider against the embedded emulator."""
-    from entra_auth import AuthenticationError, Environment, UsageError, connect, plugins
-
-    from .demo_steps import DEMO_STEPS, DemoLab
-    from .sign_in_methods import PROVIDER_DISTRIBUTIONS
+    """Sign in through every installed provider's demo steps against the embedded emulator."""
+    from entra_auth import (
+        AuthenticationError,
+        DemoLab,
+        Environment,
+        PluginError,
+        UsageError,
+        connect,
+        plugins,
+    )
+    from entra_auth.config import Config
+    from entra_auth.plugins import guarded
 
     try:
         from entra_auth_emulator import Emulator
@@ -47,9 +55,15 @@ def demo() -> None:
         ) from None
 
     started = time.monotonic()
-    installed = plugins.get_host().providers()
+    host = plugins.get_host()
+    installed = host.providers()
+    shown: list[str] = []
+    without_steps: list[str] = []
+    broken: list[str] = []
     with tempfile.TemporaryDirectory(prefix="entra-auth-demo-") as tmp:
         workdir = Path(tmp)
+        # The user's config is never read: the demo must not depend on (or touch) it.
+        config = Config(workdir / "config.toml")
         with Emulator(state_dir=workdir / "emulator") as emulator:
             environment = Environment(
                 "Emulator",
@@ -64,41 +78,60 @@ def demo() -> None:
             for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AZURE_AUTHORITY_HOST"):
                 lab.unset_env(name)
             echo(f"Entra ID emulator running at {emulator.authority_host} (tenant {lab.tenant_id})")
-            shown: list[str] = []
             try:
-                for step in DEMO_STEPS:
-                    if step.provider not in installed:
+                for name, entry in sorted(installed.items()):
+                    try:
+                        with guarded(entry, "demo_steps"):
+                            steps = list(entry.provider.demo_steps())
+                    except PluginError as exc:
+                        broken.append(f"{name}: {exc}")
                         continue
-                    echo("")
-                    echo(f"== {step.provider}: {step.title}")
-                    options = step.prepare(lab)
-                    if step.refusal:
-                        try:
-                            connect(step.provider, environment=environment, **options).close()
-                        except AuthenticationError as exc:
-                            echo(f"Refused, as it should be (exit code {exc.exit_code}):")
-                            echo(f"entra-auth: error: {exc}")
-                            continue
-                        raise AssertionError(f"demo step {step.title!r} was not refused")
-                    with connect(step.provider, environment=environment, **options) as credential:
-                        token = credential.get_token_info(environment.default_scope)
-                        echo(format_list(credential.context.as_dict()))
+                    if not steps:
+                        without_steps.append(name)
+                        continue
+                    for step in steps:
                         echo("")
-                        echo("Token claims (the token itself is never printed):")
-                        echo(_indent(format_list(_claims(token.token))))
-                    shown.append(step.provider)
+                        echo(f"== {name}: {step.title}")
+                        with guarded(entry, f"demo step {step.title!r}"):
+                            options = dict(step.prepare(lab))
+                        if step.refusal:
+                            try:
+                                connect(
+                                    name, options=options, environment=environment, config=config
+                                ).close()
+                            except AuthenticationError as exc:
+                                echo(f"Refused, as it should be (exit code {exc.exit_code}):")
+                                echo(f"entra-auth: error: {exc}")
+                                continue
+                            raise PluginError(
+                                f"{entry.origin}: demo step {step.title!r} expected a refusal, "
+                                "but the sign-in succeeded"
+                            )
+                        with connect(
+                            name, options=options, environment=environment, config=config
+                        ) as credential:
+                            token = credential.get_token_info(environment.default_scope)
+                            echo(format_list(credential.context.as_dict()))
+                            echo("")
+                            echo("Token claims (the token itself is never printed):")
+                            echo(_indent(format_list(_claims(token.token))))
+                        shown.append(name)
             finally:
                 lab.restore_env()
 
     echo("")
-    with_steps = {step.provider for step in DEMO_STEPS}
-    for name, distribution in PROVIDER_DISTRIBUTIONS.items():
-        if name not in installed:
-            echo(f"Skipped {name}: not installed (pip install {distribution}).")
-    for name in sorted(set(installed) - with_steps):
-        echo(f"Skipped {name}: installed, but it has no demo step.")
+    for name in without_steps:
+        entry = installed[name]
+        echo(f"{name} ({entry.distribution}): no demo step.")
+    for line in broken:
+        echo(f"Skipped {line}")
     providers_shown = ", ".join(dict.fromkeys(shown)) or "none"
     echo(f"Demo finished in {time.monotonic() - started:.1f} s; signed in with: {providers_shown}.")
+    if not installed:
+        raise UsageError(
+            "no providers are installed, so the demo had nothing to show; install one, e.g. "
+            "pip install entra-auth-client-secret (see 'entra-auth plugins')"
+        )
 
 
 def _claims(token: str) -> dict[str, Any]:

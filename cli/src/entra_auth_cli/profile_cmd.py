@@ -15,6 +15,7 @@ import typer
 
 from . import connect_flags as flag
 from .output import Output, echo, format_list, format_table, to_json, warn
+from .provider_flags import ProviderFlagsCommand
 
 if TYPE_CHECKING:
     from entra_auth.config import Config, Profile
@@ -26,6 +27,8 @@ profile_app = typer.Typer(
 )
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+SECRET_WORDS = ("secret", "password", "passphrase", "pin")
+"""Keys masked even when no installed provider declares them secret."""
 LITERAL_SECRET = "<literal secret refused: write a reference such as env:NAME>"
 
 OutputOption = Annotated[Output, typer.Option(case_sensitive=False, help="table or json.")]
@@ -52,7 +55,8 @@ def _masked(profile: Profile) -> dict[str, Any]:
     secret_names = _secret_option_names(profile.provider)
     table = profile.as_table()
     for key, value in table.items():
-        if key in secret_names and not (isinstance(value, str) and looks_like_reference(value)):
+        secret = key in secret_names or any(word in key for word in SECRET_WORDS)
+        if secret and not (isinstance(value, str) and looks_like_reference(value)):
             table[key] = LITERAL_SECRET
             warn(
                 f"profile {profile.name!r} holds a literal {key}; replace it with a reference "
@@ -62,15 +66,17 @@ def _masked(profile: Profile) -> dict[str, Any]:
 
 
 def _secret_option_names(provider: str) -> set[str]:
-    """Secret options of ``provider``, or the usual names when it is not installed."""
+    """Secret options of ``provider``; when it is not installed, of every installed provider
+    and store (a hand-edited file may name a provider that is gone)."""
     from entra_auth import UsageError, plugins
+    from entra_auth.sign_in import declared_options
 
-    fallback = {"client_secret", "certificate_password"}
+    host = plugins.get_host()
     try:
-        entry = plugins.get_host().get_provider(provider)
+        entries = [host.get_provider(provider)]
     except UsageError:
-        return fallback
-    return fallback | {o.name for o in entry.provider.options if o.secret}
+        entries = list(host.providers().values())
+    return {o.name for e in entries for o in declared_options(e, host) if o.secret}
 
 
 def _row(config: Config, name: str) -> dict[str, Any]:
@@ -127,25 +133,15 @@ def show_profile(name: NameArgument, output: OutputOption = Output.table) -> Non
     echo(to_json(row) if output is Output.json else format_list(row))
 
 
-@profile_app.command("add")
+@profile_app.command("add", cls=ProviderFlagsCommand)
 def add_profile(
+    ctx: typer.Context,
     name: NameArgument,
-    client_id: flag.ClientId = None,
-    tenant_id: flag.TenantId = None,
-    certificate_thumbprint: flag.CertificateThumbprint = None,
-    certificate_name: flag.CertificateName = None,
-    certificate: flag.CertificatePath = None,
-    certificate_password: flag.CertificatePassword = None,
-    client_secret: flag.ClientSecret = None,
-    identity: flag.Identity = False,
-    object_id: flag.ObjectId = None,
-    resource_id: flag.ResourceId = None,
     environment_variable: flag.EnvironmentVariable = False,
     provider: flag.ProviderName = None,
     option: flag.ProviderOptions = None,
     environment: flag.EnvironmentName = None,
     context_scope: flag.ContextScope = None,
-    send_certificate_chain: flag.SendCertificateChain = False,
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a profile of the same name.")
     ] = False,
@@ -155,27 +151,26 @@ def add_profile(
     from entra_auth.config import load_config
 
     from .config_edit import editing_config
-    from .sign_in_methods import checked_options, resolve_sign_in
 
     check_name(name, "profile")
-    flags = flag.sign_in_flags(locals())
     # Checked before taking the lock (loading plugins is the slow part); the few facts
-    # another process could change meanwhile are checked again under the lock.
-    resolved = resolve_sign_in(
-        flags,
-        config=load_config(),
+    # another process could change meanwhile are checked again under the lock. A new profile
+    # never inherits the default one.
+    request = flag.prepare_from_command_line(
+        ctx,
+        provider=provider,
+        option=option,
+        environment_variable=environment_variable,
         environment=environment,
         context_scope=context_scope,
+        config=load_config(),
         use_profiles=False,
     )
-    table: dict[str, Any] = {
-        "provider": resolved.provider,
-        **checked_options(resolved.provider, resolved.options),
-    }
+    table: dict[str, Any] = {"provider": request.provider_name, **request.options}
     if environment is not None:
-        table["environment"] = resolved.environment.name
+        table["environment"] = request.environment.name
     if context_scope is not None:
-        table["context_scope"] = resolved.context_scope
+        table["context_scope"] = request.context_scope
 
     with editing_config() as (config, document):
         if name in config.profiles and not replace:

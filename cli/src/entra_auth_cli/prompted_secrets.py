@@ -1,9 +1,9 @@
-"""Secrets typed at ``connect --client-secret prompt``: kept in the OS keyring when there is
-one, otherwise not kept at all.
+"""Secret options given as ``prompt`` to ``connect``: typed once, kept in the OS keyring when
+there is one, otherwise not kept at all.
 
 A later ``entra-auth token`` runs in another process, often without a terminal, so a prompted
 secret must live somewhere for it. The only acceptable place is the OS keyring: the saved
-connection then says ``keyring:entra-auth/<client_id>`` and holds no secret. Without a usable
+connection then says ``keyring:entra-auth/<app>`` and holds no secret. Without a usable
 keyring (the ``keyring`` package missing, or only its fail/null backend, as on a headless server)
 the secret is dropped when ``connect`` exits, and a later command that needs it says how to give
 it. It is stored only after Entra accepted it, so a typo is never kept.
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from entra_auth import SignInRequest
 
 KEYRING_SERVICE = "entra-auth"
 PROMPT = "prompt"
@@ -39,11 +41,11 @@ def usable_keyring() -> Any | None:
     return keyring
 
 
-def keyring_username(option: str, options: Mapping[str, Any]) -> str:
-    """``<client_id>`` for the client secret (one secret per app), ``<client_id>:<option>`` for
-    any other secret option; ``/`` is avoided because ``keyring:SERVICE/NAME`` splits on it."""
-    owner = str(options.get("client_id") or "default").replace("/", "_")
-    return owner if option == "client_secret" else f"{owner}:{option}"
+def keyring_username(option: str, request: SignInRequest) -> str:
+    """``<app>:<option>`` (the app named by the request's account hint, its client ID); ``/``
+    is avoided because ``keyring:SERVICE/NAME`` splits on it."""
+    owner = (request.account_hint() or "default").replace("/", "_")
+    return f"{owner}:{option}"
 
 
 def keyring_reference(username: str) -> str:
@@ -52,10 +54,11 @@ def keyring_reference(username: str) -> str:
 
 @dataclass
 class PromptedSecrets:
-    """Options to sign in with (prompted values wrapped in ``Secret``) and options to save
-    (references only), plus what to put in the keyring once sign-in succeeded."""
+    """The request to sign in with (prompted values held as ``Secret``s beside the options to
+    save, which are references only), plus what to put in the keyring once sign-in
+    succeeded."""
 
-    connect_options: dict[str, Any]
+    request: SignInRequest
     saved_options: dict[str, Any]
     pending: dict[str, tuple[str, str]] = field(default_factory=dict)
     """option -> (keyring username, value)"""
@@ -83,39 +86,39 @@ class PromptedSecrets:
         return kept
 
 
-def take_prompts(provider: str, options: Mapping[str, Any]) -> PromptedSecrets:
+def take_prompts(request: SignInRequest) -> PromptedSecrets:
     """Ask now for every secret option given as ``prompt``, once, before signing in."""
-    from entra_auth import Secret, plugins
+    from entra_auth import Secret
     from entra_auth.errors import SecretReferenceError
 
     from .debug_logging import redactor
 
-    declared = plugins.get_host().get_provider(provider).provider.options
-    connect_options = dict(options)
-    saved_options = dict(options)
+    saved_options = dict(request.options)
+    values: dict[str, Secret] = {}
     pending: dict[str, tuple[str, str]] = {}
     keyring = None
-    for option in declared:
-        if not option.secret or options.get(option.name) != PROMPT:
+    for option in request.secret_options():
+        if request.options.get(option.name) != PROMPT:
             continue
         if not sys.stdin.isatty():
             raise SecretReferenceError(
-                f"--{option.name.replace('_', '-')} prompt needs a terminal; use stdin, "
-                "env:NAME, file:PATH or keyring:SERVICE/NAME when running unattended"
+                f"{option.label} prompt needs a terminal; use stdin, env:NAME, file:PATH or "
+                "keyring:SERVICE/NAME when running unattended"
             )
         label = option.name.replace("_", " ").capitalize()
-        owner = options.get("client_id")
+        owner = request.account_hint()
         value = getpass.getpass(f"{label}{f' for {owner}' if owner else ''}: ")
         if not value:
             raise SecretReferenceError(f"no {label.lower()} was entered at the prompt")
         redactor.add(value)
-        connect_options[option.name] = Secret(value)
+        values[option.name] = Secret(value)
         keyring = keyring or usable_keyring()
         if keyring is not None:
-            username = keyring_username(option.name, options)
+            username = keyring_username(option.name, request)
             saved_options[option.name] = keyring_reference(username)
             pending[option.name] = (username, value)
-    return PromptedSecrets(connect_options, saved_options, pending)
+    signing_in = request.with_options(saved_options).with_secret_values(values)
+    return PromptedSecrets(signing_in, saved_options, pending)
 
 
 def forget_kept(references: list[str]) -> int:
@@ -138,13 +141,13 @@ def forget_kept(references: list[str]) -> int:
     return deleted
 
 
-def not_kept_hint(saved_options: Mapping[str, Any]) -> str | None:
+def not_kept_hint(request: SignInRequest) -> str | None:
     """The one line for a command that needs a prompted secret which was not kept."""
-    prompted = [name for name, value in saved_options.items() if value == PROMPT]
+    prompted = [o for o in request.secret_options() if request.options.get(o.name) == PROMPT]
     if not prompted:
         return None
-    what = " and ".join(name.replace("_", " ") for name in prompted)
-    flag = "--" + prompted[0].replace("_", "-")
+    what = " and ".join(o.name.replace("_", " ") for o in prompted)
+    flag = prompted[0].label
     return (
         f"the {what} typed at 'entra-auth connect' was not kept (no usable OS keyring): run "
         f"this in a terminal to type it again, or connect again with {flag} env:NAME, "

@@ -33,13 +33,17 @@ def providers(
                 "distribution": entry.distribution,
                 "version": entry.version,
                 "plugin": entry.plugin,
+                "demo_steps": len(provider.demo_steps()),
                 "options": [
                     {
                         "name": o.name,
                         "flag": o.cli_flag,
+                        "type": o.type,
                         "help": o.help,
                         "required": o.required,
                         "secret": o.secret,
+                        "selects": o.selects,
+                        "env": o.env,
                     }
                     for o in provider.options
                 ],
@@ -56,6 +60,11 @@ def providers(
             ("version", "VERSION"),
             ("summary", "SUMMARY"),
         ]
-        echo(format_table(rows, columns) if rows else "No providers are installed.")
+        echo(
+            format_table(rows, columns)
+            if rows
+            else "No providers are installed; install one, e.g. pip install "
+            "entra-auth-client-secret (see 'entra-auth plugins')."
+        )
     for problem in problems:
         warn(problem)

@@ -33,6 +33,9 @@ class SavedConnection:
     kept_in_keyring: list[str] = field(default_factory=list)
     """``keyring:entra-auth/…`` references ``connect`` stored from a prompt; ``disconnect``
     deletes them (a keyring entry the user made is never touched)."""
+    partition: str | None = None
+    """The token cache partition ``connect`` used, so ``disconnect`` can clear it even when the
+    provider is no longer installed."""
     connected_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
@@ -73,8 +76,8 @@ def load() -> SavedConnection:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(
-            "not connected; run entra-auth connect --client-id ID --tenant-id ID "
-            "--client-secret env:NAME (or another sign-in method; see entra-auth connect --help)"
+            "not connected; run entra-auth connect with a sign-in method (see entra-auth "
+            "connect --help), or pass --profile NAME"
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot read the saved connection {path}: {exc.strerror}") from None
@@ -107,10 +110,8 @@ def forget() -> SavedConnection | None:
 
 def forget_cached_tokens(connection: SavedConnection) -> int:
     """Remove the CurrentUser cache entries of ``connection``; how many were removed."""
-    from entra_auth.token_store import FileTokenStore, cache_folder, partition_key
+    from entra_auth.token_store import FileTokenStore, cache_folder
 
-    authority = connection.environment.get("authority_host")
-    if not authority:
+    if not connection.partition:
         return 0
-    partition = partition_key(connection.provider, authority, connection.options)
-    return FileTokenStore(cache_folder(), partition).clear()
+    return FileTokenStore(cache_folder(), connection.partition).clear()

@@ -33,8 +33,9 @@ def token(
     ] = TokenOutput.raw,
 ) -> None:
     """Print an access token for the current connection."""
-    from entra_auth import Environment, connect, paths
+    from entra_auth import Environment, paths, prepare
     from entra_auth.config import Config
+    from entra_auth.connect import open_credential
     from entra_auth.errors import SecretReferenceError
 
     from . import state
@@ -43,22 +44,26 @@ def token(
     saved = state.load()
     env = Environment(**saved.environment)  # type: ignore[arg-type]  # saved as strings
     scopes = tuple(scope) if scope else (env.default_scope,)
-    credential = connect(
+    request = prepare(
         saved.provider,
+        saved.options,
         environment=env,
         context_scope=saved.context_scope,
+        use_profiles=False,
+        # The saved connection is complete: a config edited since must not change it.
+        config=Config(paths.config_file()),
+    )
+    credential = open_credential(
+        request,
         scopes=scopes,
         fetch_token=False,
         # A token cached by CurrentUser is served without loading the provider (nor msal).
         defer_create=True,
-        # The saved connection is complete: a config edited since must not change it.
-        config=Config(paths.config_file()),
-        **saved.options,
     )
     try:
         info = credential.get_token_info(*scopes)
     except SecretReferenceError:
-        hint = not_kept_hint(saved.options)
+        hint = not_kept_hint(request)
         if hint is None:
             raise
         raise SecretReferenceError(hint) from None

@@ -20,6 +20,7 @@ import pluggy
 if TYPE_CHECKING:
     from .certificates.stores import CertificateStore
     from .providers import Provider
+    from .secret_references import SecretScheme
 
 hookspec = pluggy.HookspecMarker("entra_auth")
 hookimpl = pluggy.HookimplMarker("entra_auth")
@@ -33,7 +34,8 @@ class CredentialProvider:
         """Register credential providers.
 
         Called once per process, the first time core needs the list of providers (``connect``,
-        ``entra-auth providers``). Every implementation is called.
+        ``entra-auth plugins``). Every implementation is called, one plugin at a time: one that
+        raises is reported (``entra-auth plugins``) and the others still register.
 
         :param register: Call ``register(provider)`` once per provider, with an instance of a
             :class:`entra_auth.Provider` subclass. Two providers with the same ``name`` are an
@@ -46,11 +48,10 @@ class CredentialProvider:
     def entra_auth_resolve_secret(self, reference: str) -> str | None:
         """Resolve a secret reference to the secret's value.
 
-        Called each time a provider needs a secret option (client secret, PFX password), with
-        the reference exactly as the user wrote it, e.g. ``env:AZURE_CLIENT_SECRET``,
-        ``file:/run/secrets/app``, ``keyring:entra-auth/prod``, ``prompt`` or ``stdin``. Core
-        implements ``env:``, ``file:``, ``prompt`` and ``stdin``; a plugin adds a scheme (say
-        ``vault:``) by answering for it.
+        Called each time a provider needs a secret option whose scheme no plugin registered
+        with ``entra_auth_register_secret_schemes`` (prefer that hook: its schemes are listed
+        by ``entra-auth plugins``), with the reference exactly as the user wrote it, e.g.
+        ``vault:apps/prod``. A plugin adds a scheme by answering for it.
 
         The first non-None result wins; later implementations are not called.
 
@@ -58,6 +59,23 @@ class CredentialProvider:
         :return: The secret's value, or None when the scheme is not yours. Raise
             :class:`entra_auth.SecretReferenceError` when the scheme is yours but the secret
             cannot be read; the message must name the reference, never the value.
+        """
+
+    @hookspec
+    def entra_auth_register_secret_schemes(self, register: Callable[[SecretScheme], None]) -> None:
+        """Register secret reference schemes (``vault:PATH``).
+
+        Called once per process, the first time a secret is resolved or the schemes are listed
+        (``entra-auth plugins``). Every implementation is called; core registers ``env``,
+        ``file``, ``keyring``, ``prompt`` and ``stdin`` first. A scheme name registered twice
+        keeps its first owner (no plugin can take over ``env:``) and the second registration is
+        reported as a plugin problem.
+
+        :param register: Call ``register(scheme)`` once per scheme, with an
+            :class:`entra_auth.SecretScheme` whose ``resolve(reference)`` returns the value or
+            raises :class:`entra_auth.SecretReferenceError` naming the reference, never the
+            value.
+        :return: Nothing; the return value is ignored.
         """
 
     @hookspec
@@ -70,7 +88,12 @@ class CredentialProvider:
         implementation is called; stores are searched in registration order, core's own first
         (``ENTRA_AUTH_CERT_PATH`` folders, the entra-auth store, the .NET CurrentUser\\My store).
 
+        A store may declare ``options`` (a tuple of :class:`entra_auth.Option`, given through
+        ``--option`` or a profile, secrets by reference) and ``bind(settings)``: called once per
+        sign-in with the :class:`entra_auth.ProviderSettings` (options, ``secret(name)``), it
+        returns the store to search, so an HSM store can read its PIN reference.
+
         :param register: Call ``register(store)`` once per store, with an object implementing
-            :class:`entra_auth.certificates.CertificateStore`.
+            :class:`entra_auth.CertificateStore`.
         :return: Nothing; the return value is ignored.
         """

@@ -2,15 +2,22 @@
 
 pluggy's own ``load_setuptools_entrypoints`` stops at the first plugin that fails to import;
 like keyring, we load each entry point on its own, record why a plugin failed (distribution,
-entry point, reason) and carry on.
+entry point, reason) and carry on. Every hook, the registration hooks included, is called
+through pluggy (one plugin at a time through a subset hook caller, so a plugin that raises is
+isolated and ``--debug`` tracing and hook wrappers see every call). Problems are collected once
+per process: import failures, pluggy's whole validation message, hooks that are not in the
+spec (a misspelled name), registrations of the wrong type, two providers with one name and two
+option declarations that disagree.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -18,27 +25,35 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError, UsageError
+from .errors import EntraAuthError, PluginError, UsageError
 
 if TYPE_CHECKING:
     from .certificates.stores import CertificateStore
-    from .providers import Provider
+    from .providers import Option, Provider, TokenSource
+    from .secret_references import SecretScheme
+    from .sign_in import SignInRequest
+    from .tokens import TokenResult
 
 log = logging.getLogger("entra_auth.plugins")
 
 ENTRY_POINT_GROUP = "entra_auth"
 DISABLE_ENV = "ENTRA_AUTH_DISABLE_PLUGINS"
+CORE_DISTRIBUTION = "entra-auth"
 
 
 @dataclass(frozen=True)
 class PluginFailure:
-    """Why a plugin is not in use: shown by ``entra-auth providers`` and in ``--debug``."""
+    """A problem with a plugin: shown by ``entra-auth plugins`` and logged under ``--debug``."""
 
     plugin: str
     distribution: str
     reason: str
+    loaded: bool = False
+    """True when the plugin is in use despite the problem (say, a misspelled hook name)."""
 
     def __str__(self) -> str:
+        if self.loaded:
+            return f"plugin {self.plugin!r} from {self.distribution}: {self.reason}"
         return f"plugin {self.plugin!r} from {self.distribution} was not loaded: {self.reason}"
 
 
@@ -51,6 +66,32 @@ class ProviderEntry:
     distribution: str
     version: str
 
+    @property
+    def origin(self) -> str:
+        version = f" {self.version}" if self.version else ""
+        return f"plugin {self.plugin!r} ({self.distribution}{version})"
+
+
+@dataclass(frozen=True)
+class CliOption:
+    """One flag of ``connect`` / ``profile add``: an option as every provider declaring it
+    agrees it is, and which providers take it."""
+
+    option: Option
+    providers: tuple[str, ...]
+    helps: tuple[tuple[str, str], ...]
+    """(provider, help) for each provider whose help differs from the first."""
+
+    @property
+    def selects(self) -> str | None:
+        """The provider this flag picks, when it is a selecting option."""
+        return self.providers[0] if self.option.selects else None
+
+    @property
+    def help(self) -> str:
+        extra = " ".join(f"[{name}: {text.rstrip('.')}.]" for name, text in self.helps)
+        return f"{self.option.help} {extra}".strip()
+
 
 @dataclass
 class PluginHost:
@@ -61,8 +102,15 @@ class PluginHost:
     distributions: dict[str, tuple[str, str]] = field(default_factory=dict)
     _providers: dict[str, ProviderEntry] | None = None
     _duplicates: dict[str, list[ProviderEntry]] = field(default_factory=dict)
-    _stores: list[CertificateStore] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stores: list[tuple[str, CertificateStore]] | None = None
+    _schemes: dict[str, tuple[str, SecretScheme]] | None = None
+    _cli_options: list[CliOption] | None = None
+    _conflicts: list[str] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    disabled: list[dict[str, str]] = field(default_factory=list)
+    """Entry points skipped because ``ENTRA_AUTH_DISABLE_PLUGINS`` names them."""
+    secret_observers: list[Callable[[str], None]] = field(default_factory=list)
+    """Called with every secret value resolved (the CLI's redactor masks them in output)."""
 
     # -- providers -----------------------------------------------------------------------
     def providers(self) -> dict[str, ProviderEntry]:
@@ -75,30 +123,39 @@ class PluginHost:
     def get_provider(self, name: str) -> ProviderEntry:
         providers = self.providers()
         if name in self._duplicates:
-            owners = " and ".join(
-                f"{e.plugin!r} ({e.distribution})" for e in self._duplicates[name]
-            )
+            owners = " and ".join(e.origin for e in self._duplicates[name])
             raise PluginError(
                 f"provider {name!r} is registered by both {owners}; uninstall one or disable it "
                 f"with {DISABLE_ENV}=<plugin>"
             )
         entry = providers.get(name)
         if entry is None:
-            known = ", ".join(sorted(providers)) or "none"
-            raise UsageError(
-                f"unknown provider {name!r}; installed providers: {known} "
-                "(see 'entra-auth providers')"
-            )
+            raise UsageError(self._missing_provider(name))
         return entry
 
+    def _missing_provider(self, name: str) -> str:
+        known = ", ".join(sorted(self.providers())) or "none"
+        message = f"unknown provider {name!r}; installed providers: {known}"
+        related = [f for f in self.failures if not f.loaded and name in (f.plugin, f.distribution)]
+        if related:
+            return f"{message}; {related[0]}"
+        blocked = disabled_plugins()
+        if name in blocked:
+            return f"{message}; it is disabled by {DISABLE_ENV}={','.join(sorted(blocked))}"
+        return f"{message} (see 'entra-auth plugins')"
+
     def problems(self) -> list[str]:
-        """Human-readable lines for every plugin failure and provider name clash."""
+        """Human-readable lines for every plugin problem, each once."""
         self.providers()
+        self.certificate_stores()
+        self.secret_schemes()
+        self.cli_options()
         lines = [str(f) for f in self.failures]
         for name, entries in sorted(self._duplicates.items()):
-            owners = " and ".join(f"{e.plugin!r} ({e.distribution})" for e in entries)
+            owners = " and ".join(e.origin for e in entries)
             lines.append(f"provider {name!r} is registered by both {owners}")
-        return lines
+        lines.extend(self._conflicts)
+        return list(dict.fromkeys(lines))
 
     def _collect_providers(self) -> dict[str, ProviderEntry]:
         from .providers import Provider
@@ -119,30 +176,173 @@ class PluginHost:
             else:
                 found[provider.name] = entry
 
-        self._call_each("entra_auth_register_providers", collect)
+        self._call_registration("entra_auth_register_providers", collect)
         return found
+
+    # -- the command line generated from the providers' options ----------------------------
+    def cli_options(self) -> list[CliOption]:
+        """Every flag the installed providers declare, merged: an option several providers
+        declare alike is one flag; declarations that disagree are a problem naming both
+        plugins (the later one loses its flag) rather than a crash."""
+        with self._lock:
+            if self._cli_options is None:
+                self._cli_options = self._merge_options()
+            return self._cli_options
+
+    def _merge_options(self) -> list[CliOption]:
+        by_flag: dict[str, CliOption] = {}
+        owners: dict[str, ProviderEntry] = {}
+        for name, entry in sorted(self.providers().items()):
+            for option in entry.provider.options:
+                flag = option.cli_flag
+                if flag is None:
+                    continue
+                current = by_flag.get(flag)
+                if current is None:
+                    same_name = next(
+                        (c for c in by_flag.values() if c.option.name == option.name), None
+                    )
+                    if same_name is not None and not _agree(same_name.option, option):
+                        self._conflict(option, owners[str(same_name.option.cli_flag)], entry, flag)
+                        continue
+                    by_flag[flag] = CliOption(option, (name,), ())
+                    owners[flag] = entry
+                    continue
+                if not _agree(current.option, option) or (option.selects or current.selects):
+                    self._conflict(option, owners[flag], entry, flag)
+                    continue
+                helps = current.helps
+                if option.help != current.option.help:
+                    helps += ((name, option.help),)
+                by_flag[flag] = CliOption(current.option, (*current.providers, name), helps)
+        return list(by_flag.values())
+
+    def _conflict(
+        self, option: Option, first: ProviderEntry, second: ProviderEntry, flag: str
+    ) -> None:
+        what = "selects a provider" if option.selects else "is declared differently"
+        self._conflicts.append(
+            f"option {flag} {what} in provider {first.provider.name!r} ({first.origin}) and "
+            f"provider {second.provider.name!r} ({second.origin}); {second.provider.name!r} "
+            "keeps it only through --provider and --option"
+        )
+
+    def selecting_options(self) -> dict[str, str]:
+        """Option name -> the provider it selects."""
+        return {c.option.name: c.providers[0] for c in self.cli_options() if c.option.selects}
+
+    def option_by_name(self, name: str) -> Option | None:
+        for cli_option in self.cli_options():
+            if cli_option.option.name == name:
+                return cli_option.option
+        return None
 
     # -- certificate stores --------------------------------------------------------------
     def certificate_stores(self) -> list[CertificateStore]:
+        return [store for _plugin, store in self._registered_stores()]
+
+    def _registered_stores(self) -> list[tuple[str, CertificateStore]]:
         with self._lock:
             if self._stores is None:
-                stores: list[CertificateStore] = []
-                self._call_each(
-                    "entra_auth_register_certificate_stores",
-                    lambda _plugin, store: stores.append(store),
-                )
+                stores: list[tuple[str, CertificateStore]] = []
+
+                def collect(plugin: str, store: Any) -> None:
+                    if not (hasattr(store, "name") and callable(getattr(store, "candidates", 0))):
+                        raise PluginError(
+                            "register() takes a certificate store (an object with name and "
+                            f"candidates()), got {type(store)!r}"
+                        )
+                    stores.append((plugin, store))
+
+                self._call_registration("entra_auth_register_certificate_stores", collect)
                 self._stores = stores
             return self._stores
 
-    # -- secrets -------------------------------------------------------------------------
-    def resolve_secret(self, reference: str) -> str:
-        from .secret_references import resolve_with
+    def certificate_store_options(self) -> list[Option]:
+        """Options the registered stores read (a PIN reference, a vault URL): valid for every
+        provider that uses certificate stores, given through ``--option`` or a profile."""
+        options: list[Option] = []
+        for _plugin, store in self._registered_stores():
+            options.extend(getattr(store, "options", ()) or ())
+        return options
 
-        return resolve_with(self.manager.hook.entra_auth_resolve_secret, reference)
+    def bound_certificate_stores(self, request: SignInRequest) -> list[CertificateStore]:
+        """The stores for one sign-in: a store with ``bind(settings)`` gets the request's
+        settings (its own options, secret resolution) and returns the store (or stores) to
+        search."""
+        bound: list[CertificateStore] = []
+        for plugin, store in self._registered_stores():
+            bind = getattr(store, "bind", None)
+            if not callable(bind):
+                bound.append(store)
+                continue
+            with guarded(self._entry_for(plugin), "the certificate store's bind"):
+                result = bind(request.settings())
+            bound.extend(result if isinstance(result, list | tuple) else [result])
+        return bound
+
+    def store_plugins(self) -> list[tuple[str, CertificateStore]]:
+        return list(self._registered_stores())
+
+    # -- secrets -------------------------------------------------------------------------
+    def secret_schemes(self) -> dict[str, tuple[str, SecretScheme]]:
+        """Scheme name -> (plugin, scheme), core's first; a later plugin cannot take over a
+        scheme already registered (so no plugin can intercept ``env:`` or ``file:``)."""
+        with self._lock:
+            if self._schemes is None:
+                from .secret_references import SecretScheme
+
+                schemes: dict[str, tuple[str, SecretScheme]] = {}
+
+                def collect(plugin: str, scheme: Any) -> None:
+                    if not isinstance(scheme, SecretScheme):
+                        raise PluginError(
+                            f"register() takes an entra_auth.SecretScheme, got {type(scheme)!r}"
+                        )
+                    if scheme.name in schemes:
+                        owner = schemes[scheme.name][0]
+                        self.failures.append(
+                            PluginFailure(
+                                plugin,
+                                self._distribution(plugin),
+                                f"secret scheme {scheme.name!r} is already registered by "
+                                f"plugin {owner!r}; this registration is ignored",
+                                loaded=True,
+                            )
+                        )
+                        return
+                    schemes[scheme.name] = (plugin, scheme)
+
+                self._call_registration("entra_auth_register_secret_schemes", collect)
+                self._schemes = schemes
+            return self._schemes
+
+    def resolve_secret(self, reference: str) -> str:
+        from .secret_references import resolve_with, scheme_of
+
+        registered = self.secret_schemes().get(scheme_of(reference))
+        if registered is not None:
+            plugin, scheme = registered
+            with guarded(self._entry_for(plugin), f"secret scheme {scheme.name!r}"):
+                value = resolve_with(lambda reference: scheme.resolve(reference), reference)
+        else:
+            hook = self.manager.hook.entra_auth_resolve_secret
+            with guarded(_Origin("a secret resolver", "a plugin", ""), "entra_auth_resolve_secret"):
+                value = resolve_with(hook, reference)
+        for observe in self.secret_observers:
+            observe(value)
+        return value
 
     # -- helpers -------------------------------------------------------------------------
-    def _call_each(self, hook_name: str, sink: Callable[[str, Any], None]) -> None:
-        """Call one registration hook plugin by plugin, each call guarded."""
+    def _distribution(self, plugin: str) -> str:
+        return self.distributions.get(plugin, ("unknown", ""))[0]
+
+    def _entry_for(self, plugin: str) -> _Origin:
+        dist, version = self.distributions.get(plugin, ("unknown", ""))
+        return _Origin(plugin, dist, version)
+
+    def _call_registration(self, hook_name: str, sink: Callable[[str, Any], None]) -> None:
+        """Call one registration hook plugin by plugin, through pluggy, each call guarded."""
         hook = getattr(self.manager.hook, hook_name)
         # get_hookimpls() lists trylast first and tryfirst last; within each group it keeps
         # registration order. Registration hooks run tryfirst, plain, trylast, each in
@@ -152,25 +352,146 @@ class PluginHost:
         )
         for impl in impls:
             plugin_name = impl.plugin_name
+            others = [p for p in self.manager.get_plugins() if p is not impl.plugin]
+            caller = self.manager.subset_hook_caller(hook_name, remove_plugins=others)
 
             def register(item: Any, _plugin: str = plugin_name) -> None:
                 sink(_plugin, item)
 
             try:
-                impl.function(register=register)
+                caller(register=register)
             except Exception as exc:
-                dist = self.distributions.get(plugin_name, ("unknown", ""))[0]
-                failure = PluginFailure(plugin_name, dist, f"{hook_name} failed: {_reason(exc)}")
-                log.warning("%s", failure)
+                failure = PluginFailure(
+                    plugin_name,
+                    self._distribution(plugin_name),
+                    f"{hook_name} failed: {_reason(exc)}",
+                )
+                log.debug("%s", failure, exc_info=True)
                 self.failures.append(failure)
+
+    def _check_hook_names(self) -> None:
+        """``pm.check_pending()``, but every unknown hook reported (with a close match)."""
+        known = [name for name in vars(hookspecs.CredentialProvider) if name.startswith("entra")]
+        for name, caller in sorted(vars(self.manager.hook).items()):
+            if name.startswith("_") or caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.optionalhook:
+                    continue
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+                self.failures.append(
+                    PluginFailure(
+                        impl.plugin_name,
+                        self._distribution(impl.plugin_name),
+                        f"implements {name!r}, which is not an entra-auth hook ({hint}); it is "
+                        "never called",
+                        loaded=True,
+                    )
+                )
+
+
+@dataclass(frozen=True)
+class _Origin:
+    plugin: str
+    distribution: str
+    version: str
+
+    @property
+    def origin(self) -> str:
+        version = f" {self.version}" if self.version else ""
+        return f"plugin {self.plugin!r} ({self.distribution}{version})"
+
+
+def _agree(first: Option, second: Option) -> bool:
+    return (first.name, first.type, first.secret, first.cli_flag) == (
+        second.name,
+        second.type,
+        second.secret,
+        second.cli_flag,
+    )
+
+
+@contextlib.contextmanager
+def guarded(entry: ProviderEntry | _Origin, hook: str) -> Iterator[None]:
+    """Run plugin code; anything it raises that is not an ``EntraAuthError`` becomes a
+    ``PluginError`` naming the plugin, its distribution and the hook (the original is kept as
+    ``__cause__`` for ``--debug``)."""
+    try:
+        yield
+    except EntraAuthError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"{entry.origin} failed in {hook}: {_reason(exc)}") from exc
+
+
+class GuardedSource:
+    """A provider's token source with its errors named: a plugin's own exception becomes a
+    ``PluginError`` (exit 2), a network failure (``OSError``) an ``AuthenticationError``
+    (exit 1), both naming the plugin."""
+
+    def __init__(self, source: TokenSource, entry: ProviderEntry) -> None:
+        self._source = source
+        self._entry = entry
+
+    def __repr__(self) -> str:
+        return repr(self._source)
+
+    @property
+    def wrapped(self) -> TokenSource:
+        return self._source
+
+    def acquire(
+        self, scopes: Sequence[str], *, claims: str | None = None, tenant_id: str | None = None
+    ) -> TokenResult:
+        from .errors import AuthenticationError
+
+        try:
+            return self._source.acquire(scopes, claims=claims, tenant_id=tenant_id)
+        except EntraAuthError:
+            raise
+        except OSError as exc:
+            raise AuthenticationError(
+                f"{self._entry.origin} could not reach the identity service: {_reason(exc)}"
+            ) from exc
+        except Exception as exc:
+            raise PluginError(f"{self._entry.origin} failed in acquire: {_reason(exc)}") from exc
+
+    def context(self) -> Mapping[str, Any]:
+        with guarded(self._entry, "context"):
+            return self._source.context()
+
+    def close(self) -> None:
+        with guarded(self._entry, "close"):
+            self._source.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+
+def create_source(request: SignInRequest) -> TokenSource:
+    """``provider.create(settings)``, guarded, wrapped so later calls are guarded too."""
+    from .providers import TokenSource
+
+    entry = request.entry
+    with guarded(entry, "create"):
+        source = entry.provider.create(request.settings())
+    if not isinstance(source, TokenSource):
+        raise PluginError(
+            f"{entry.origin} failed in create: it returned {type(source).__name__}, not a token "
+            "source (an object with acquire, context and close)"
+        )
+    return GuardedSource(source, entry)  # type: ignore[return-value]
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
+    """The exception as one line: pluggy's multi-line validation message is kept whole."""
+    parts = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = "; ".join(parts)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def disabled_plugins(environ: dict[str, str] | os._Environ[str] | None = None) -> set[str]:
+def disabled_plugins(environ: Mapping[str, str] | None = None) -> set[str]:
     raw = (environ if environ is not None else os.environ).get(DISABLE_ENV, "")
     return {name.strip() for name in raw.split(",") if name.strip()}
 
@@ -200,18 +521,22 @@ def build_host(
             dist_version = ep.dist.version if ep.dist else ""
             if ep.name in blocked or dist_name in blocked:
                 log.debug("plugin %s disabled by %s", ep.name, DISABLE_ENV)
+                host.disabled.append(
+                    {"plugin": ep.name, "distribution": dist_name, "by": DISABLE_ENV}
+                )
                 continue
             if manager.has_plugin(ep.name):
                 continue
+            host.distributions[ep.name] = (dist_name, dist_version)
             try:
                 plugin = ep.load()
                 manager.register(plugin, name=ep.name)
             except Exception as exc:
+                del host.distributions[ep.name]
                 failure = PluginFailure(ep.name, dist_name, _reason(exc))
-                log.warning("%s", failure)
+                log.debug("%s", failure, exc_info=True)
                 host.failures.append(failure)
                 continue
-            host.distributions[ep.name] = (dist_name, dist_version)
     for name, plugin in extra_plugins:
         if name in blocked:
             continue
@@ -221,24 +546,23 @@ def build_host(
             host.failures.append(PluginFailure(name, "in-process", _reason(exc)))
             continue
         host.distributions[name] = ("in-process", "")
+    host._check_hook_names()
     return host
 
 
 def _register_builtin_stores(host: PluginHost) -> None:
-    """Core's certificate stores, first in search order. Absent until certificates land."""
-    try:
-        from .certificates import builtin_stores
-    except ImportError:
-        return
+    """Core's certificate stores, first in search order."""
+    from .certificates import builtin_stores
+
     host.manager.register(builtin_stores, name="entra_auth.certificate_stores")
     host.distributions["entra_auth.certificate_stores"] = _own_distribution()
 
 
 def _own_distribution() -> tuple[str, str]:
     try:
-        return ("entra-auth", metadata.version("entra-auth"))
+        return (CORE_DISTRIBUTION, metadata.version(CORE_DISTRIBUTION))
     except metadata.PackageNotFoundError:
-        return ("entra-auth", "")
+        return (CORE_DISTRIBUTION, "")
 
 
 _default_host: PluginHost | None = None

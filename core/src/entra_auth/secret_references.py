@@ -2,7 +2,8 @@
 
 A secret is never a literal on the command line or in a file: it is a reference that says
 where the secret lives. Core answers ``env:NAME``, ``file:PATH``, ``prompt`` and ``stdin``;
-plugins add schemes (``keyring:``, ``vault:``…) through the same hook.
+``keyring:SERVICE/NAME``; plugins add schemes (``vault:``…) through the same hook,
+``entra_auth_register_secret_schemes``, so ``entra-auth plugins`` can list every scheme.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import stat
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SecretReferenceError
@@ -32,14 +34,14 @@ def looks_like_reference(value: str) -> bool:
     return value in ("prompt", "stdin") or bool(_SCHEME.match(value))
 
 
-def check_reference(value: object, option: str) -> object:
+def check_reference(value: object, option: str, *, label: str | None = None) -> object:
     """Refuse a literal secret without echoing it, and say how to write a reference.
 
     A :class:`Secret` object (Python API only) passes: wrapping is the explicit opt-in."""
     if isinstance(value, Secret):
         return value
     if not isinstance(value, str) or not looks_like_reference(value):
-        flag = "--" + option.replace("_", "-")
+        flag = label or "--" + option.replace("_", "-")
         raise SecretReferenceError(
             f"{flag} takes a reference to the secret, not the secret itself; write one of "
             f"{REFERENCE_FORMS} (for example {flag} env:AZURE_CLIENT_SECRET)"
@@ -47,8 +49,16 @@ def check_reference(value: object, option: str) -> object:
     return value
 
 
+def scheme_of(reference: str) -> str:
+    """``env`` for ``env:NAME``; ``prompt`` and ``stdin`` are schemes without a colon."""
+    if reference in ("prompt", "stdin"):
+        return reference
+    return reference.split(":", 1)[0].lower() if ":" in reference else ""
+
+
 def resolve_with(hook: Callable[..., str | None], reference: str) -> str:
-    """Ask the hook chain to resolve ``reference``; refuse unknown schemes and literals."""
+    """Ask ``hook`` (a scheme's resolver or the hook chain) to resolve ``reference``; refuse
+    unknown schemes and literals."""
     if not looks_like_reference(reference):
         raise SecretReferenceError(
             f"a secret must be given as a reference ({REFERENCE_FORMS}), not as its value"
@@ -58,25 +68,65 @@ def resolve_with(hook: Callable[..., str | None], reference: str) -> str:
         scheme = reference.split(":", 1)[0]
         raise SecretReferenceError(
             f"no installed plugin resolves secret references of scheme {scheme!r}; use "
-            f"{REFERENCE_FORMS}, or install the plugin that provides {scheme}:"
+            f"{REFERENCE_FORMS}, or install the plugin that provides {scheme}: "
+            "(see 'entra-auth plugins')"
+        )
+    if not isinstance(value, str) or not value:
+        scheme = scheme_of(reference)
+        raise SecretReferenceError(
+            f"the {scheme!r} secret scheme returned {type(value).__name__} instead of a "
+            "non-empty string"
         )
     return value
 
 
-@hookimpl(trylast=True)
-def entra_auth_resolve_secret(reference: str) -> str | None:
-    scheme, _, rest = reference.partition(":")
-    if reference == "prompt":
-        return _from_prompt()
-    if reference == "stdin":
-        return _from_stdin()
-    if scheme == "env":
-        return _from_env(rest)
-    if scheme == "file":
-        return _from_file(rest)
-    if scheme == "keyring":
-        return _from_keyring(rest)
-    return None
+@dataclass(frozen=True)
+class SecretScheme:
+    """A kind of secret reference (``vault:PATH``), registered through
+    ``entra_auth_register_secret_schemes``.
+
+    ``resolve`` gets the whole reference (``vault:apps/prod``) and returns the value, or raises
+    ``SecretReferenceError`` naming the reference, never the value. ``name`` is the part before
+    the colon (``prompt`` and ``stdin`` have none); ``form`` shows how to write one.
+    """
+
+    name: str
+    summary: str
+    resolve: Callable[[str], str] = field(repr=False)
+    form: str = ""
+
+    def __post_init__(self) -> None:
+        if not _SCHEME.match(self.name + ":") or self.name != self.name.lower():
+            raise ValueError(f"secret scheme name {self.name!r} must be lower-case, like 'vault'")
+
+
+def _rest(reference: str) -> str:
+    return reference.partition(":")[2]
+
+
+BUILTIN_SECRET_SCHEMES = (
+    SecretScheme("env", "An environment variable.", lambda r: _from_env(_rest(r)), "env:NAME"),
+    SecretScheme(
+        "file",
+        "A file readable only by you (mode 0600); one trailing newline is dropped.",
+        lambda r: _from_file(_rest(r)),
+        "file:PATH",
+    ),
+    SecretScheme(
+        "keyring",
+        "The OS keyring (the keyring package).",
+        lambda r: _from_keyring(_rest(r)),
+        "keyring:SERVICE/NAME",
+    ),
+    SecretScheme("prompt", "Typed at a terminal prompt.", lambda r: _from_prompt(), "prompt"),
+    SecretScheme("stdin", "Read once from standard input.", lambda r: _from_stdin(), "stdin"),
+)
+
+
+@hookimpl(tryfirst=True)
+def entra_auth_register_secret_schemes(register: Callable[[SecretScheme], None]) -> None:
+    for scheme in BUILTIN_SECRET_SCHEMES:
+        register(scheme)
 
 
 def _from_keyring(target: str) -> str:

@@ -9,7 +9,7 @@ themselves only when the hook is called, the first time a certificate is looked 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from ..hookspecs import hookimpl
 from ..paths import data_dir
 
 if TYPE_CHECKING:
-    from .stores import CertificateStore
+    from .stores import CertificateStore, StoredCertificate
 
 CERT_PATH_ENV = "ENTRA_AUTH_CERT_PATH"
 
@@ -28,19 +28,43 @@ def tool_store_path() -> Path:
 
 
 def builtin_stores() -> list[CertificateStore]:
+    """The stores as ``ENTRA_AUTH_CERT_PATH`` says now (one per folder), then the fixed ones."""
     from .stores import DotNetStore, FolderStore
 
     stores: list[CertificateStore] = [
-        FolderStore(Path(folder), CERT_PATH_ENV)
-        for folder in os.environ.get(CERT_PATH_ENV, "").split(os.pathsep)
-        if folder.strip()
+        FolderStore(Path(folder), CERT_PATH_ENV) for folder in cert_path_folders()
     ]
     stores.append(FolderStore(tool_store_path(), "entra-auth store"))
     stores.append(DotNetStore())
     return stores
 
 
+def cert_path_folders() -> list[str]:
+    return [f for f in os.environ.get(CERT_PATH_ENV, "").split(os.pathsep) if f.strip()]
+
+
+class CertPathStores:
+    """The ``ENTRA_AUTH_CERT_PATH`` folders, read at each sign-in rather than once per process
+    (the host lists stores once): ``bind`` returns one folder store per folder named now."""
+
+    name = CERT_PATH_ENV
+
+    def candidates(self) -> Iterator[StoredCertificate]:
+        from .stores import FolderStore
+
+        for folder in cert_path_folders():
+            yield from FolderStore(Path(folder), CERT_PATH_ENV).candidates()
+
+    def bind(self, settings: object) -> list[CertificateStore]:
+        from .stores import FolderStore
+
+        return [FolderStore(Path(f), CERT_PATH_ENV) for f in cert_path_folders()]
+
+
 @hookimpl
 def entra_auth_register_certificate_stores(register: Callable[[CertificateStore], None]) -> None:
-    for store in builtin_stores():
-        register(store)
+    from .stores import DotNetStore, FolderStore
+
+    register(CertPathStores())
+    register(FolderStore(tool_store_path(), "entra-auth store"))
+    register(DotNetStore())

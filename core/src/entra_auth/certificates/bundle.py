@@ -28,6 +28,9 @@ class CertificateBundle:
     chain: tuple[x509.Certificate, ...] = ()
     source: str = "in-memory certificate"
     """Where it came from (a path, ``.NET CurrentUser\\My``…), shown in messages."""
+    store: str | None = None
+    """The certificate store that found it, when it came from a lookup (shown in the
+    context as ``CertificateStore``)."""
 
     @property
     def thumbprint(self) -> str:
@@ -55,7 +58,10 @@ class CertificateBundle:
 
     def context(self) -> Mapping[str, Any]:
         """The fields ``Get-EntraContext`` shows for a certificate sign-in."""
-        return {"CertificateThumbprint": self.thumbprint, "CertificateName": self.subject}
+        fields = {"CertificateThumbprint": self.thumbprint, "CertificateName": self.subject}
+        if self.store:
+            fields["CertificateStore"] = self.store
+        return fields
 
     def describe(self) -> str:
         return f"{self.subject} (thumbprint {self.thumbprint}) from {self.source}"

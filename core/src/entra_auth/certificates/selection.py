@@ -9,7 +9,8 @@ not found" alone sends admins on a hunt through folders.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .stores import CertificateStore, StoredCertificate
 
 MAX_LISTED = 20
+log = logging.getLogger("entra_auth.certificates")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def find_certificate(
     moment = now or datetime.now(UTC)
     searched: list[str] = []
     passed: list[PassedOver] = []
-    usable: list[StoredCertificate] = []
+    usable: list[tuple[str, StoredCertificate]] = []
     matched: list[StoredCertificate] = []  # right thumbprint or subject, usable or not
     for store in stores:
         try:
@@ -71,17 +73,22 @@ def find_certificate(
                 matched.append(entry)
             reason = _why_not(entry, thumbprint, subject, moment)
             if reason is None:
-                usable.append(entry)
+                usable.append((str(store.name), entry))
             else:
                 passed.append(PassedOver(entry.location, _label(entry), reason))
     # Newest first; sorted() is stable, so on a tie the earlier store wins.
-    usable.sort(key=lambda e: e.certificate.not_valid_before_utc, reverse=True)  # type: ignore[union-attr]
-    for entry in usable:
+    usable.sort(key=lambda e: e[1].certificate.not_valid_before_utc, reverse=True)  # type: ignore[union-attr]
+    for store_name, entry in usable:
         assert entry.load is not None
         try:
-            return entry.load()
+            bundle = entry.load()
         except CertificateError as exc:
             passed.append(PassedOver(entry.location, _label(entry), str(exc)))
+            continue
+        log.debug(
+            "certificate %s found in store %s at %s", _label(entry), store_name, entry.location
+        )
+        return replace(bundle, store=store_name)
     wanted = f"thumbprint {thumbprint}" if thumbprint else f"subject {subject.text!r}"  # type: ignore[union-attr]
     # One certificate (perhaps in several copies, as .NET's .1.pfx), and it has expired.
     if len({entry.certificate for entry in matched}) == 1:

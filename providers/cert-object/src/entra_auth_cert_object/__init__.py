@@ -11,25 +11,36 @@ Python, ``certificate=`` also takes cryptography objects, the equivalent of pass
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entra_auth import Option, Provider, ProviderSettings, TokenSource, UsageError, hookimpl
-from entra_auth.certificates import (
+from entra_auth import (
     CERTIFICATE_PASSWORD,
+    CLIENT_ID,
     SEND_CERTIFICATE_CHAIN,
     SIGNING_ALGORITHM,
+    TENANT_ID,
+    DemoLab,
+    DemoStep,
+    Option,
+    Provider,
+    ProviderSettings,
+    TokenSource,
+    UsageError,
     bundle_from_object,
     certificate_token_source,
+    hookimpl,
     load_certificate_file,
 )
-from entra_auth.providers import CLIENT_ID, TENANT_ID
+
+__all__ = ["CertificateObjectProvider"]
 
 
 class CertificateObjectProvider(Provider):
     name = "cert-object"
     summary = "A certificate file (PEM or PKCS#12) or certificate objects (-Certificate)."
     auth_type = "AppOnly"
+    environment_rank = 20  # EnvironmentCredential: after a secret
     options = (
         CLIENT_ID,
         TENANT_ID,
@@ -37,11 +48,16 @@ class CertificateObjectProvider(Provider):
             "certificate_path",
             "Certificate file: .pem/.crt with the private key in it or in <name>.key beside it, "
             "or .pfx/.p12.",
+            type="path",
+            flag="--certificate",
+            selects=True,
+            env="AZURE_CLIENT_CERTIFICATE_PATH",
         ),
         CERTIFICATE_PASSWORD,
         Option(
             "certificate",
             "Python API: cryptography (private_key, certificate), a loaded PKCS#12, or a path.",
+            type="object",
         ),
         SEND_CERTIFICATE_CHAIN,
         SIGNING_ALGORITHM,
@@ -62,6 +78,62 @@ class CertificateObjectProvider(Provider):
         else:
             bundle = bundle_from_object(value)
         return certificate_token_source(settings, bundle)
+
+    def demo_steps(self) -> Sequence[DemoStep]:
+        return (
+            DemoStep(
+                "a .pfx file with its password by reference (env:ENTRA_AUTH_DEMO_PFX)", _demo_pfx
+            ),
+            DemoStep(
+                "subject name + issuer: a CA-issued certificate sent with its chain", _demo_sni
+            ),
+            DemoStep(
+                "a certificate not uploaded to the app, refused by Entra",
+                _demo_unregistered,
+                refusal=True,
+            ),
+        )
+
+
+def _demo_pfx(lab: DemoLab) -> dict[str, str]:
+    cert = lab.new_certificate("CN=contoso-pfx-demo")
+    password = lab.new_secret()
+    path = cert.write_pfx(lab.workdir / "contoso-pfx-demo.pfx", password)
+    lab.set_env("ENTRA_AUTH_DEMO_PFX", password)
+    app = lab.register_app(certificates=[cert.certificate])
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_path": str(path),
+        "certificate_password": "env:ENTRA_AUTH_DEMO_PFX",
+    }
+
+
+def _demo_sni(lab: DemoLab) -> dict[str, Any]:
+    root = lab.new_ca("CN=Contoso Demo Root CA,O=Contoso")
+    issuing = lab.new_ca("CN=Contoso Demo Issuing CA,O=Contoso", issuer=root)
+    leaf = lab.new_certificate("CN=sni-demo.contoso.com", issuer=issuing)
+    path = leaf.write_pem(lab.workdir / "sni-demo.pem", with_chain=True)
+    app = lab.register_app(trusted_issuers=[root.certificate])  # no certificate uploaded
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_path": str(path),
+        "send_certificate_chain": True,
+    }
+
+
+def _demo_unregistered(lab: DemoLab) -> dict[str, str]:
+    uploaded = lab.new_certificate("CN=uploaded-demo")
+    used = lab.new_certificate("CN=not-uploaded-demo")
+    app = lab.register_app(
+        display_name="Contoso Refused (demo)", certificates=[uploaded.certificate]
+    )
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_path": str(used.write_pem(lab.workdir / "not-uploaded-demo.pem")),
+    }
 
 
 @hookimpl

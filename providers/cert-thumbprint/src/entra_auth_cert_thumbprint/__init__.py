@@ -7,40 +7,76 @@ is created, so a wrong or expired thumbprint fails before any network call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from entra_auth import Option, Provider, ProviderSettings, TokenSource, hookimpl
-from entra_auth.certificates import (
+from entra_auth import (
+    CLIENT_ID,
     SEND_CERTIFICATE_CHAIN,
     SIGNING_ALGORITHM,
+    TENANT_ID,
+    THUMBPRINT_FORMS,
+    DemoLab,
+    DemoStep,
+    Option,
+    Provider,
+    ProviderSettings,
+    TokenSource,
     certificate_token_source,
     find_certificate,
+    hookimpl,
     parse_thumbprint,
 )
-from entra_auth.certificates.thumbprints import ACCEPTED_FORMS
-from entra_auth.providers import CLIENT_ID, TENANT_ID
+
+__all__ = ["CertificateThumbprintProvider"]
+
+
+def _normalised(value: Any) -> str:
+    """Checked once when the sign-in is prepared; saved as upper-case hex."""
+    return parse_thumbprint(value).hex
 
 
 class CertificateThumbprintProvider(Provider):
     name = "cert-thumbprint"
     summary = "A certificate found by thumbprint in the stores (-CertificateThumbprint)."
     auth_type = "AppOnly"
+    uses_certificate_stores = True
     options = (
         CLIENT_ID,
         TENANT_ID,
-        Option("certificate_thumbprint", f"Thumbprint: {ACCEPTED_FORMS}.", required=True),
+        Option(
+            "certificate_thumbprint",
+            f"Certificate by thumbprint: {THUMBPRINT_FORMS}.",
+            required=True,
+            selects=True,
+            metavar="HEX",
+            check=_normalised,
+        ),
         SEND_CERTIFICATE_CHAIN,
         SIGNING_ALGORITHM,
     )
-
-    def validate(self, options: Mapping[str, Any]) -> None:
-        parse_thumbprint(options["certificate_thumbprint"])
 
     def create(self, settings: ProviderSettings) -> TokenSource:
         wanted = parse_thumbprint(settings.require("certificate_thumbprint"))
         bundle = find_certificate(settings.certificate_stores(), thumbprint=wanted)
         return certificate_token_source(settings, bundle)
+
+    def demo_steps(self) -> Sequence[DemoStep]:
+        return (DemoStep("a certificate found by thumbprint (ENTRA_AUTH_CERT_PATH)", _demo),)
+
+
+def _demo(lab: DemoLab) -> dict[str, str]:
+    cert = lab.new_certificate("CN=contoso-automation-demo,O=Contoso")
+    folder = lab.private_folder("certs")
+    lab.set_env("ENTRA_AUTH_CERT_PATH", str(folder))
+    cert.write_pfx(folder / f"{cert.thumbprint}.pfx")
+    app = lab.register_app(certificates=[cert.certificate])
+    spaced = " ".join(cert.thumbprint[i : i + 2] for i in range(0, 40, 2))
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "certificate_thumbprint": spaced,
+    }
 
 
 @hookimpl

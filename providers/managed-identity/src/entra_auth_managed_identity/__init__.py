@@ -7,10 +7,18 @@ Cloud Shell, Azure ML) is read from the environment as msal and azure-identity r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entra_auth import Option, Provider, ProviderSettings, TokenSource, UsageError, hookimpl
+from entra_auth import (
+    DemoStep,
+    Option,
+    Provider,
+    ProviderSettings,
+    TokenSource,
+    UsageError,
+    hookimpl,
+)
 
 from .hosts import Host, detect_host
 from .identity import Identity
@@ -23,6 +31,13 @@ class ManagedIdentityProvider(Provider):
     summary = "The Azure managed identity of this VM, App Service, Arc server or other host."
     auth_type = "ManagedIdentity"
     options = (
+        Option(
+            "identity",
+            "Use the managed identity of this Azure host (with --client-id, --object-id or "
+            "--resource-id: a user-assigned one).",
+            type="bool",
+            selects=True,
+        ),
         Option(
             "client_id",
             "Client (application) id of a user-assigned identity; leave out for the "
@@ -37,6 +52,11 @@ class ManagedIdentityProvider(Provider):
 
     def create(self, settings: ProviderSettings) -> TokenSource:
         return create_source(Identity.from_options(settings.options), detect_host())
+
+    def demo_steps(self) -> Sequence[DemoStep]:
+        from .demo import DEMO_STEPS
+
+        return DEMO_STEPS
 
 
 def create_source(identity: Identity, host: Host) -> TokenSource:

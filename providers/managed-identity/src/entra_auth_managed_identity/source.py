@@ -17,9 +17,7 @@ from typing import Any
 
 import requests
 
-from entra_auth import AuthenticationError, UsageError
-from entra_auth.msal_confidential import token_result
-from entra_auth.tokens import TokenResult
+from entra_auth import AuthenticationError, TokenResult, UsageError, token_result
 
 from . import failures
 from .hosts import CLOUD_SHELL, SERVICE_FABRIC, Host

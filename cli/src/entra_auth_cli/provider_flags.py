@@ -1,0 +1,90 @@
+"""The sign-in flags of ``connect`` and ``profile add``, generated from the installed providers.
+
+The CLI declares no provider flag itself: each provider's ``Option`` declarations become click
+options at run time (click's ``Parameter`` objects are how typer builds a command anyway), so
+a third-party provider gets its own flags, help, metavars and docs exactly as a built-in one
+does. An option several providers declare alike (``--client-id``) is one flag; conflicting
+declarations are left out and reported by ``entra-auth plugins`` (core's ``cli_options``).
+Generated values reach the command through ``ctx.meta`` rather than its signature.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+from typer.core import TyperCommand, TyperOption
+
+if TYPE_CHECKING:
+    from entra_auth.plugins import CliOption
+
+METHOD_PANEL = "Sign-in method (pick one)"
+OPTIONS_PANEL = "Provider options"
+SESSION_PANEL = "Session"
+META_KEY = "entra_auth.provider_flags"
+_PREFIX = "provider_option__"
+
+
+class ProviderFlagsCommand(TyperCommand):
+    """A typer command whose provider flags come from the installed providers."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = list(super().get_params(ctx))
+        help_option = self.get_help_option(ctx)
+        own = [p for p in params if p is not help_option]
+        taken = {opt for p in own for opt in (*p.opts, *p.secondary_opts)}
+        generated = [p for p in _generated_params() if not set(p.opts) & taken]
+        return own + generated + ([help_option] if help_option is not None else [])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        given: dict[str, Any] = {}
+        for name in list(ctx.params):
+            if name.startswith(_PREFIX):
+                value = ctx.params.pop(name)
+                if value is not None and value is not False:
+                    given[name.removeprefix(_PREFIX)] = value
+        ctx.meta[META_KEY] = given
+        return super().invoke(ctx)
+
+
+def given_flags(ctx: click.Context) -> dict[str, Any]:
+    """The provider options given as flags on this command line, by option name."""
+    return dict(ctx.meta.get(META_KEY, {}))
+
+
+_cache: list[click.Parameter] | None = None
+_cache_host: object = None
+
+
+def _generated_params() -> list[click.Parameter]:
+    global _cache, _cache_host
+    from entra_auth import plugins
+
+    host = plugins.get_host()
+    if _cache is None or _cache_host is not host:
+        _cache = [_param(cli_option) for cli_option in host.cli_options()]
+        _cache_host = host
+    return _cache
+
+
+def _param(cli_option: CliOption) -> click.Parameter:
+    option = cli_option.option
+    flag = option.cli_flag
+    assert flag is not None
+    panel = METHOD_PANEL if option.selects else OPTIONS_PANEL
+    if option.type == "bool":
+        return TyperOption(
+            param_decls=[_PREFIX + option.name, flag],
+            is_flag=True,
+            default=False,
+            help=cli_option.help,
+            rich_help_panel=panel,
+        )
+    return TyperOption(
+        param_decls=[_PREFIX + option.name, flag],
+        type=click.STRING,
+        default=None,
+        metavar=option.cli_metavar,
+        help=cli_option.help,
+        rich_help_panel=panel,
+    )
