@@ -85,13 +85,13 @@ def test_a_prompted_secret_is_kept_in_the_os_keyring(
     assert result.code == 0, result.stderr
     assert f"Client secret for {secret_app.client_id}: " in shown
     assert secret_app.secret not in shown + result.stdout + result.stderr  # not echoed
-    reference = f"keyring:entra-auth/{secret_app.client_id}"
+    reference = f"keyring:entra-auth/{secret_app.client_id}:client_secret"
     saved = json.loads(connection_file.read_text())
     assert saved["options"]["client_secret"] == reference
     assert saved["kept_in_keyring"] == [reference]
     assert secret_app.secret not in connection_file.read_text()
     assert json.loads(keyring_file.read_text()) == {
-        f"entra-auth/{secret_app.client_id}": secret_app.secret
+        f"entra-auth/{secret_app.client_id}:client_secret": secret_app.secret
     }
 
     before = token_requests(emulator, secret_app.tenant_id)

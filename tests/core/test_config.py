@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from entra_auth import ConfigurationError, UsageError, connect
+from entra_auth import ConfigurationError, UsageError, connect, prepare
 from entra_auth.config import load_config
-from entra_auth.connect import resolve_request
 from entra_auth.plugins import build_host
 
 CONFIG = """
@@ -85,14 +84,14 @@ def test_default_profile_env_and_explicit_override(
 ) -> None:
     cfg = load_config(write(tmp_path, CONFIG))
     host = build_host()
-    request = resolve_request(cfg, host, None, None, None, None, {"tenant_id": "other"})
+    request = prepare(None, {"tenant_id": "other"}, config=cfg, plugins=host)
     assert request.profile == "ci"
     assert request.options["tenant_id"] == "other"  # flag beats profile
     assert request.environment.authority_host == "https://login.lab.example"
     assert request.context_scope == "CurrentUser"
     monkeypatch.setenv("ENTRA_AUTH_PROFILE", "nope")
     with pytest.raises(ConfigurationError, match="no profile 'nope'"):
-        resolve_request(cfg, host, None, None, None, None, {})
+        prepare(None, {}, config=cfg, plugins=host)
 
 
 def test_nothing_to_connect_with_says_how(tmp_path: Path) -> None:

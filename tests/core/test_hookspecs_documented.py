@@ -15,10 +15,11 @@ HOOKS = [
 ]
 
 
-def test_the_three_pinned_hooks_exist() -> None:
+def test_the_pinned_hooks_exist() -> None:
     assert sorted(HOOKS) == [
         "entra_auth_register_certificate_stores",
         "entra_auth_register_providers",
+        "entra_auth_register_secret_schemes",
         "entra_auth_resolve_secret",
     ]
 

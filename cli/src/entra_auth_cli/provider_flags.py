@@ -36,6 +36,15 @@ class ProviderFlagsCommand(TyperCommand):
         generated = [p for p in _generated_params() if not set(p.opts) & taken]
         return own + generated + ([help_option] if help_option is not None else [])
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            hint = _unavailable_plugins()
+            if hint:
+                exc.message = f"{exc.message} ({hint})"
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         given: dict[str, Any] = {}
         for name in list(ctx.params):
@@ -50,6 +59,18 @@ class ProviderFlagsCommand(TyperCommand):
 def given_flags(ctx: click.Context) -> dict[str, Any]:
     """The provider options given as flags on this command line, by option name."""
     return dict(ctx.meta.get(META_KEY, {}))
+
+
+def _unavailable_plugins() -> str:
+    """Why a sign-in flag may be missing: its plugin is disabled or failed to load."""
+    from entra_auth import plugins
+
+    host = plugins.get_host()
+    parts = [f"{d['plugin']} ({d['distribution']}) is disabled by {d['by']}" for d in host.disabled]
+    parts += [str(f) for f in host.failures if not f.loaded]
+    if not parts:
+        return ""
+    return "sign-in flags come from installed plugins; " + "; ".join(parts)
 
 
 _cache: list[click.Parameter] | None = None

@@ -39,6 +39,7 @@ log = logging.getLogger("entra_auth.plugins")
 ENTRY_POINT_GROUP = "entra_auth"
 DISABLE_ENV = "ENTRA_AUTH_DISABLE_PLUGINS"
 CORE_DISTRIBUTION = "entra-auth"
+BUILTIN_STORES_PLUGIN = "entra_auth.certificate_stores"
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,18 @@ class PluginHost:
 
     # -- certificate stores --------------------------------------------------------------
     def certificate_stores(self) -> list[CertificateStore]:
-        return [store for _plugin, store in self._registered_stores()]
+        """The stores to search, in order (``ENTRA_AUTH_CERT_PATH`` folders as set now)."""
+        return [store for _plugin, store in self._expanded_stores()]
+
+    def _expanded_stores(self) -> list[tuple[str, CertificateStore]]:
+        stores: list[tuple[str, CertificateStore]] = []
+        for plugin, store in self._registered_stores():
+            expand = getattr(store, "expand", None)
+            if plugin == BUILTIN_STORES_PLUGIN and callable(expand):
+                stores.extend((plugin, s) for s in expand())
+            else:
+                stores.append((plugin, store))
+        return stores
 
     def _registered_stores(self) -> list[tuple[str, CertificateStore]]:
         with self._lock:
@@ -271,7 +283,7 @@ class PluginHost:
         settings (its own options, secret resolution) and returns the store (or stores) to
         search."""
         bound: list[CertificateStore] = []
-        for plugin, store in self._registered_stores():
+        for plugin, store in self._expanded_stores():
             bind = getattr(store, "bind", None)
             if not callable(bind):
                 bound.append(store)
@@ -282,7 +294,8 @@ class PluginHost:
         return bound
 
     def store_plugins(self) -> list[tuple[str, CertificateStore]]:
-        return list(self._registered_stores())
+        """(plugin, store) for every store to search, in order."""
+        return self._expanded_stores()
 
     # -- secrets -------------------------------------------------------------------------
     def secret_schemes(self) -> dict[str, tuple[str, SecretScheme]]:
@@ -554,8 +567,8 @@ def _register_builtin_stores(host: PluginHost) -> None:
     """Core's certificate stores, first in search order."""
     from .certificates import builtin_stores
 
-    host.manager.register(builtin_stores, name="entra_auth.certificate_stores")
-    host.distributions["entra_auth.certificate_stores"] = _own_distribution()
+    host.manager.register(builtin_stores, name=BUILTIN_STORES_PLUGIN)
+    host.distributions[BUILTIN_STORES_PLUGIN] = _own_distribution()
 
 
 def _own_distribution() -> tuple[str, str]:

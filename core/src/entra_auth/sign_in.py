@@ -170,7 +170,7 @@ def prepare(
                 f"{_label(host, chosen[0][0])} were both given"
             )
         if provider is None:
-            provider = _provider_from_environment(host, env_vars)
+            provider = _provider_from_environment(host, env_vars, explicit)
             selected_by = "environment"
     elif provider is None and chosen:
         providers = {p for _, p in chosen}
@@ -209,7 +209,7 @@ def prepare(
             f"{_label(host, name)}" for name in sorted(selecting, key=lambda n: _label(host, n))
         )
         raise UsageError(
-            f"say how to sign in: give one of {flags or 'no sign-in options (none installed)'}, "
+            f"choose how to sign in: give one of {flags or 'no sign-in options (none installed)'}, "
             f"name a provider, read the AZURE_* environment variables, or use a profile "
             f"(--profile NAME, {PROFILE_ENV} or default_profile in {cfg.path})"
         )
@@ -278,6 +278,11 @@ def validate_options(
             )
         if value is None:
             continue
+        if option.selects and option.type == "bool":
+            # A switch such as --identity has done its job by choosing the provider; keeping
+            # it would only make saved profiles and cache partitions differ for one sign-in.
+            given.pop(option.name, None)
+            continue
         if option.secret:
             value = check_reference(value, option.name, label=option.label)
         elif option.check is not None and not (option.type == "bool" and value is False):
@@ -293,7 +298,7 @@ def parse_context_scope(value: str) -> str:
     """``Process`` or ``CurrentUser`` in any case, as PowerShell accepts them."""
     by_lower = {scope.lower(): scope for scope in CONTEXT_SCOPES}
     if not isinstance(value, str) or value.lower() not in by_lower:
-        raise UsageError(f"context scope {value!r} is not one of {', '.join(CONTEXT_SCOPES)}")
+        raise UsageError(f"--context-scope {value!r} is not one of {', '.join(CONTEXT_SCOPES)}")
     return by_lower[value.lower()]
 
 
@@ -312,19 +317,31 @@ def _label(host: PluginHost, name: str) -> str:
     return option.label if option is not None else "--" + name.replace("_", "-")
 
 
-def _provider_from_environment(host: PluginHost, environ: Mapping[str, str]) -> str:
+def _provider_from_environment(
+    host: PluginHost, environ: Mapping[str, str], explicit: Mapping[str, Any]
+) -> str:
     """The provider ``--environment-variable`` means, by ``environment_rank``."""
     candidates: list[tuple[int, str]] = []
     wanted: list[str] = []
+    shared: set[tuple[str, str]] | None = None  # required (option, variable) every one reads
     for name, entry in host.providers().items():
         rank = entry.provider.environment_rank
         if rank is None:
             continue
+        required = {(o.name, o.env) for o in entry.provider.options if o.required and o.env}
+        shared = required if shared is None else shared & required
         for option in entry.provider.options:
             if option.selects and option.env:
                 wanted.append(option.env)
                 if environ.get(option.env, "").strip():
                     candidates.append((rank, name))
+    unset = sorted(
+        variable
+        for name, variable in shared or ()
+        if not environ.get(variable, "").strip() and explicit.get(name) is None
+    )
+    if unset:
+        raise UsageError(f"--environment-variable needs {' and '.join(unset)} set")
     if not candidates:
         listed = " or ".join(sorted(set(wanted))) or "a variable a provider reads"
         raise UsageError(

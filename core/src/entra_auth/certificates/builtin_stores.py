@@ -44,8 +44,9 @@ def cert_path_folders() -> list[str]:
 
 
 class CertPathStores:
-    """The ``ENTRA_AUTH_CERT_PATH`` folders, read at each sign-in rather than once per process
-    (the host lists stores once): ``bind`` returns one folder store per folder named now."""
+    """The ``ENTRA_AUTH_CERT_PATH`` folders, read each time the stores are listed rather than
+    once per process (the host registers stores once): ``expand`` returns one folder store per
+    folder named now."""
 
     name = CERT_PATH_ENV
 
@@ -55,7 +56,7 @@ class CertPathStores:
         for folder in cert_path_folders():
             yield from FolderStore(Path(folder), CERT_PATH_ENV).candidates()
 
-    def bind(self, settings: object) -> list[CertificateStore]:
+    def expand(self) -> list[CertificateStore]:
         from .stores import FolderStore
 
         return [FolderStore(Path(f), CERT_PATH_ENV) for f in cert_path_folders()]

@@ -8,8 +8,8 @@ not found" alone sends admins on a hunt through folders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
