@@ -4,22 +4,31 @@ provider's token source, with the in-process cache of DESIGN.md "Performance sha
 - Warm path: one dict lookup and one clock read, no lock, no msal.
 - Cold path: single-flight per key, so fifty threads on a cold credential make one request.
 - Refresh ahead: past ``refresh_on`` (msal's, or five minutes before expiry) callers keep
-  getting the cached token while one background thread fetches the next.
+  getting the cached token while one background thread fetches the next. A failed background
+  refresh is sent once (no retries: the caller still holds a valid token) and the next one
+  waits at least ``REFRESH_RETRY_DELAY`` seconds, as azure-identity does.
+- CAE (``enable_cae=True``) tokens are cached apart from plain ones; a ``claims`` challenge
+  always reaches the service and its token replaces the cached one.
+- Tenant guard: a token for another tenant than the credential's is refused unless the tenant
+  is in ``additionally_allowed_tenants`` (``*`` allows any), before any request is made.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .claims import token_claims
 from .context import EntraContext
+from .errors import TenantNotAllowedError
+from .http_retry import no_retries
 from .providers import TokenSource
-from .tokens import AccessToken, AccessTokenInfo, TokenResult
+from .tokens import AccessToken, AccessTokenInfo, TokenResult, sdk_access_token, sdk_token_info
 
 log = logging.getLogger("entra_auth.credential")
 
@@ -27,6 +36,9 @@ REFRESH_BEFORE_EXPIRY = 300
 """Seconds before expiry at which a token is refreshed when the service gives no refresh_on."""
 EXPIRY_MARGIN = 30
 """A cached token this close to expiry is not handed out: it could expire in flight."""
+REFRESH_RETRY_DELAY = 30.0
+"""Seconds a failed background refresh waits before the next attempt (azure-identity's 30 s)."""
+ALLOW_ANY_TENANT = "*"
 
 CacheKey = tuple[Any, ...]
 
@@ -53,6 +65,31 @@ class _Entry:
             refresh_on,
             result.expires_on - EXPIRY_MARGIN,
         )
+
+    def sdk_token(self) -> AccessToken:
+        """The token as azure-core's class when azure-core is loaded (see ``tokens``)."""
+        return sdk_access_token(self.access_token.token, self.access_token.expires_on)
+
+    def sdk_info(self) -> AccessTokenInfo:
+        info = self.info
+        return sdk_token_info(
+            info.token, info.expires_on, token_type=info.token_type, refresh_on=info.refresh_on
+        )
+
+
+def cache_key(scopes: tuple[str, ...], tenant_id: str | None, cae: bool) -> CacheKey:
+    """The in-memory cache key: the scopes alone in the common case (no tuple to build on the
+    warm path), else scopes, tenant and CAE mode (CAE tokens live in their own partition)."""
+    return scopes if tenant_id is None and not cae else (scopes, tenant_id, cae)
+
+
+def parse_tenants(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``additionally_allowed_tenants`` from a list, or from a string separated by commas or
+    semicolons (as ``AZURE_ADDITIONALLY_ALLOWED_TENANTS`` is), lower-cased."""
+    if value is None:
+        return ()
+    items = value.replace(";", ",").split(",") if isinstance(value, str) else list(value)
+    return tuple(str(item).strip().lower() for item in items if str(item).strip())
 
 
 class _Flight:
@@ -86,6 +123,7 @@ class EntraCredential:
         context: EntraContext,
         default_scopes: tuple[str, ...],
         store: TokenStore | None = None,
+        additionally_allowed_tenants: str | Iterable[str] = (),
     ) -> None:
         # A factory defers building the source (reading keys, importing msal) until a token
         # is really needed: a warm persisted cache then costs neither.
@@ -101,7 +139,11 @@ class EntraCredential:
         self._store = store
         self._cache: dict[CacheKey, _Entry] = {}
         self._flights: dict[CacheKey, _Flight] = {}
+        self._refresh_failed: dict[CacheKey, float] = {}
         self._lock = threading.Lock()
+        self._home_tenant = (context.tenant_id or "").lower() or None
+        self.additionally_allowed_tenants = parse_tenants(additionally_allowed_tenants)
+        self._source_takes_cae: bool | None = None
         self.requests_made = 0
         """How many times the token source was asked for a token (for diagnostics)."""
 
@@ -122,30 +164,50 @@ class EntraCredential:
         **kwargs: Any,
     ) -> AccessToken:
         """``TokenCredential.get_token``: a token for ``scopes`` (Graph's ``.default`` when
-        none are given)."""
-        return self._entry(scopes, claims, tenant_id).access_token
+        none are given). ``claims`` (a challenge) skips the cache; ``tenant_id`` must be the
+        credential's or an allowed one; ``enable_cae`` asks for a CAE-capable token."""
+        return self._entry(scopes, claims, tenant_id, enable_cae).sdk_token()
 
     def get_token_info(
         self, *scopes: str, options: Mapping[str, Any] | None = None
     ) -> AccessTokenInfo:
         """``SupportsTokenInfo.get_token_info``: like ``get_token`` with ``refresh_on`` and
-        ``token_type``; ``options`` may hold ``claims`` and ``tenant_id``."""
+        ``token_type``; ``options`` may hold ``claims``, ``tenant_id`` and ``enable_cae``."""
         if options:
-            return self._entry(scopes, options.get("claims"), options.get("tenant_id")).info
-        return self._entry(scopes, None, None).info
+            return self._entry(
+                scopes,
+                options.get("claims"),
+                options.get("tenant_id"),
+                bool(options.get("enable_cae")),
+            ).sdk_info()
+        return self._entry(scopes, None, None, False).sdk_info()
 
-    def _entry(self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None) -> _Entry:
+    def _entry(
+        self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None, cae: bool
+    ) -> _Entry:
         """The warm path: one dict lookup and one clock read; everything else is cold."""
-        if claims is None and tenant_id is None:
-            entry = self._cache.get(scopes)
-            if entry is not None:
-                now = time.time()
-                if now < entry.refresh_on:
-                    return entry
-                if now < entry.usable_until:
-                    self._refresh_in_background(scopes)
-                    return entry
-        return self._get(scopes, claims, tenant_id)
+        entry = self._cached(scopes, claims, tenant_id, cae)
+        if entry is not None:
+            return entry
+        return self._get(scopes, claims, tenant_id, cae)
+
+    def _cached(
+        self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None, cae: bool
+    ) -> _Entry | None:
+        """The cached entry when it may be handed out now (starting a background refresh past
+        ``refresh_on``), else None. Never blocks: the async credential calls it on the loop."""
+        if claims is not None:
+            return None
+        key = scopes if tenant_id is None and not cae else (scopes, tenant_id, cae)
+        entry = self._cache.get(key)
+        if entry is not None:
+            now = time.time()
+            if now < entry.refresh_on:
+                return entry
+            if now < entry.usable_until:
+                self._refresh_in_background(key, scopes, tenant_id, cae)
+                return entry
+        return None
 
     # -- context and lifetime -------------------------------------------------------------
     @property
@@ -182,15 +244,42 @@ class EntraCredential:
         self.close()
 
     # -- internals ------------------------------------------------------------------------
-    def _get(self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None) -> _Entry:
-        key: CacheKey = (
-            scopes if claims is None and tenant_id is None else (scopes, claims, tenant_id)
+    def check_tenant(self, tenant_id: str | None) -> str | None:
+        """The tenant to request (None for the credential's own), or ``TenantNotAllowedError``
+        for a tenant that is neither the credential's nor additionally allowed."""
+        if tenant_id is None or self._home_tenant is None:
+            # No tenant asked, or a credential bound to no tenant (a managed identity, whose
+            # endpoint has no way to ask another tenant).
+            return tenant_id
+        wanted = tenant_id.strip().lower()
+        own = {self._home_tenant, (self._context.tenant_id or "").lower()}
+        if wanted in own:
+            return None
+        allowed = self.additionally_allowed_tenants
+        if ALLOW_ANY_TENANT in allowed or wanted in allowed:
+            return tenant_id
+        raise TenantNotAllowedError(
+            f"a token for tenant {tenant_id!r} was asked, but this credential signs in to "
+            f"{self._home_tenant!r}; to allow it, add the tenant (or '*') to "
+            "additionally_allowed_tenants (connect option, profile key, or the "
+            "AZURE_ADDITIONALLY_ALLOWED_TENANTS environment variable)"
         )
+
+    def _get(
+        self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None, cae: bool
+    ) -> _Entry:
+        tenant_id = self.check_tenant(tenant_id)
+        key = cache_key(scopes, tenant_id, cae)
         if claims is None:
             entry = self._cache.get(key)
             if entry is not None and time.time() < entry.usable_until:
                 return entry
-        return self._single_flight(key, scopes, claims, tenant_id, background=False)
+            return self._single_flight(key, scopes, None, tenant_id, cae, background=False)
+        # A claims challenge is its own flight (never shared with a plain request), and its
+        # token replaces the cached one: the old token is what the resource just refused.
+        return self._single_flight(
+            (key, claims), scopes, claims, tenant_id, cae, background=False, cache_as=key
+        )
 
     def _single_flight(
         self,
@@ -198,8 +287,10 @@ class EntraCredential:
         scopes: tuple[str, ...],
         claims: str | None,
         tenant_id: str | None,
+        cae: bool,
         *,
         background: bool,
+        cache_as: CacheKey | None = None,
     ) -> _Entry:
         with self._lock:
             flight = self._flights.get(key)
@@ -213,7 +304,14 @@ class EntraCredential:
             assert flight.entry is not None
             return flight.entry
         try:
-            entry = self._fetch(key, scopes, claims, tenant_id, background=background)
+            entry = self._fetch(
+                cache_as if cache_as is not None else key,
+                scopes,
+                claims,
+                tenant_id,
+                cae,
+                background=background,
+            )
             flight.entry = entry
             return entry
         except BaseException as exc:
@@ -230,17 +328,18 @@ class EntraCredential:
         scopes: tuple[str, ...],
         claims: str | None,
         tenant_id: str | None,
+        cae: bool,
         *,
         background: bool,
     ) -> _Entry:
         wanted = scopes or self.default_scopes
-        cacheable = claims is None
-        if cacheable and not background:
+        store_key: tuple[Any, ...] = (wanted, tenant_id, "cae") if cae else (wanted, tenant_id)
+        if claims is None and not background:
             cached = self._cache.get(key)
             if cached is not None and time.time() < cached.refresh_on:
                 return cached  # another flight finished just before this one started
             if self._store is not None:
-                stored = self._store.load((wanted, tenant_id))
+                stored = self._store.load(store_key)
                 if stored is not None:
                     entry = _Entry.from_result(stored)
                     if time.time() < entry.refresh_on:
@@ -248,13 +347,30 @@ class EntraCredential:
                         return entry
         source = self._ensure_source()
         self.requests_made += 1
-        result = source.acquire(wanted, claims=claims, tenant_id=tenant_id)
+        if cae and self._takes_cae(source):
+            result = source.acquire(wanted, claims=claims, tenant_id=tenant_id, enable_cae=True)  # type: ignore[call-arg]
+        else:
+            # A source without CAE support (a managed identity) gets a plain token, as
+            # azure-identity's managed identity credential does.
+            result = source.acquire(wanted, claims=claims, tenant_id=tenant_id)
         entry = _Entry.from_result(result)
-        if cacheable:
-            if self._store is not None:
-                self._store.save((wanted, tenant_id), result)
-            self._remember(key, wanted, tenant_id, entry)
+        if self._store is not None:
+            self._store.save(store_key, result)
+        self._remember(key, wanted, tenant_id, entry)
         return entry
+
+    def _takes_cae(self, source: TokenSource) -> bool:
+        """Whether the source's ``acquire`` accepts ``enable_cae`` (core's msal sources do;
+        third-party sources written before CAE need not)."""
+        if self._source_takes_cae is None:
+            try:
+                parameters = inspect.signature(source.acquire).parameters
+            except (TypeError, ValueError):
+                parameters = {}  # type: ignore[assignment]
+            self._source_takes_cae = "enable_cae" in parameters or any(
+                p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+            )
+        return self._source_takes_cae
 
     def _remember(
         self, key: CacheKey, scopes: tuple[str, ...], tenant_id: str | None, entry: _Entry
@@ -263,16 +379,45 @@ class EntraCredential:
         if tenant_id is None and (scopes == self.default_scopes or not self._context.app_name):
             self._context = self._base_context.with_claims(token_claims(entry.info.token))
 
-    def _refresh_in_background(self, scopes: tuple[str, ...]) -> None:
+    def _refresh_in_background(
+        self, key: CacheKey, scopes: tuple[str, ...], tenant_id: str | None, cae: bool
+    ) -> None:
         with self._lock:
-            if scopes in self._flights:
+            if key in self._flights:
                 return
+            failed_at = self._refresh_failed.get(key)
+            if failed_at is not None and time.monotonic() - failed_at < REFRESH_RETRY_DELAY:
+                return  # be kind to Entra: the cached token is still good
+            # Counted as in flight from now, so a burst of warm callers starts one thread.
+            self._flights[key] = flight = _Flight()
         threading.Thread(
-            target=self._refresh_quietly, args=(scopes,), name="entra-auth-refresh", daemon=True
+            target=self._refresh_quietly,
+            args=(key, flight, scopes, tenant_id, cae),
+            name="entra-auth-refresh",
+            daemon=True,
         ).start()
 
-    def _refresh_quietly(self, scopes: tuple[str, ...]) -> None:
+    def _refresh_quietly(
+        self,
+        key: CacheKey,
+        flight: _Flight,
+        scopes: tuple[str, ...],
+        tenant_id: str | None,
+        cae: bool,
+    ) -> None:
         try:
-            self._single_flight(scopes, scopes, None, None, background=True)
+            with no_retries():
+                flight.entry = self._fetch(key, scopes, None, tenant_id, cae, background=True)
+            self._refresh_failed.pop(key, None)
         except Exception as exc:  # the cached token stays usable until it expires
-            log.warning("background token refresh failed: %s", exc)
+            flight.error = exc
+            self._refresh_failed[key] = time.monotonic()
+            log.warning(
+                "background token refresh failed (next attempt in %.0f s at the earliest): %s",
+                REFRESH_RETRY_DELAY,
+                exc,
+            )
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()

@@ -56,8 +56,17 @@ class PluginError(ConfigurationError):
     """A plugin could not be loaded or registered something inconsistent."""
 
 
+class TenantNotAllowedError(ConfigurationError):
+    """A token was asked for a tenant the credential may not sign in to (see
+    ``additionally_allowed_tenants``); no request was sent."""
+
+
 class AuthenticationError(EntraAuthError):
-    """Entra ID or the identity endpoint refused, or could not be reached for, a token."""
+    """Entra ID or the identity endpoint refused, or could not be reached for, a token.
+
+    ``status`` is the HTTP status of the last answer (None when there was none: a dropped
+    connection, a timeout), ``aadsts_code`` the first AADSTS code, ``hint`` what to do.
+    """
 
     exit_code: ClassVar[int] = 1
 
@@ -68,11 +77,15 @@ class AuthenticationError(EntraAuthError):
         error: str | None = None,
         error_codes: tuple[int, ...] = (),
         correlation_id: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.error = error
         self.error_codes = error_codes
         self.correlation_id = correlation_id
+        self.status = status
+        self.hint = hint
 
     @property
     def aadsts_code(self) -> int | None:
@@ -81,9 +94,16 @@ class AuthenticationError(EntraAuthError):
 
     @classmethod
     def from_entra_response(
-        cls, result: dict[str, object], *, authority: str
+        cls,
+        result: dict[str, object],
+        *,
+        authority: str,
+        status: int | None = None,
+        retry_note: str | None = None,
     ) -> AuthenticationError:
-        """Build the error from an Entra/msal error dict, keeping the AADSTS code first."""
+        """Build the error from an Entra/msal error dict, keeping the AADSTS code first.
+
+        ``retry_note`` (say "retried 3 times over 14 s") joins the hint for transient errors."""
         error = str(result.get("error") or "unknown_error")
         description = str(result.get("error_description") or "").strip()
         codes = _error_codes(result, description)
@@ -93,7 +113,14 @@ class AuthenticationError(EntraAuthError):
         if codes and not first_line.startswith("AADSTS"):
             first_line = f"AADSTS{codes[0]}: {first_line}"
         hint = AADSTS_HINTS.get(codes[0]) if codes else None
-        message = f"sign-in refused by {authority}: {first_line}"
+        if hint is None and status is not None:
+            hint = status_hint(status)
+        if hint and retry_note:
+            hint = f"{hint}; {retry_note}"
+        if status is not None and (status >= 500 or status in (408, 429)):
+            message = f"sign-in failed at {authority} (HTTP {status}): {first_line}"
+        else:
+            message = f"sign-in refused by {authority}: {first_line}"
         if hint:
             message += f" (hint: {hint})"
         correlation = result.get("correlation_id")
@@ -102,7 +129,20 @@ class AuthenticationError(EntraAuthError):
             error=error,
             error_codes=codes,
             correlation_id=str(correlation) if correlation else None,
+            status=status,
+            hint=hint,
         )
+
+
+def status_hint(status: int) -> str | None:
+    """What a transient HTTP status from Entra means for the user."""
+    if status == 429:
+        return "Entra is throttling this app; wait and try again, or request tokens less often"
+    if status == 408:
+        return "Entra timed out answering; try again"
+    if status >= 500:
+        return "Entra is temporarily unavailable; try again later"
+    return None
 
 
 class IdentityEndpointUnavailable(AuthenticationError):

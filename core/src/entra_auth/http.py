@@ -1,7 +1,8 @@
-"""One HTTP session per credential, with timeouts that requests will not set session-wide.
+"""One HTTP session per credential, with timeouts that requests will not set session-wide and
+the Azure-SDK-style retries of :mod:`.http_retry`.
 
 msal takes any object with requests' ``get``/``post`` shape; without timeouts a dead endpoint
-would hang a script forever.
+would hang a script forever, and without retries one 503 would fail a sign-in.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from typing import Any
 
 import requests
 
+from .http_retry import DEFAULT_POLICY, RetryPolicy, send_with_retries
+
 
 class TimeoutSession(requests.Session):
-    """A ``requests.Session`` that applies a default (connect, read) timeout to every call."""
+    """A ``requests.Session`` that applies a default (connect, read) timeout to every call and
+    retries transient failures under ``retry``."""
 
-    def __init__(self, timeout: tuple[float, float]) -> None:
+    def __init__(self, timeout: tuple[float, float], retry: RetryPolicy = DEFAULT_POLICY) -> None:
         super().__init__()
         self.default_timeout = timeout
+        self.retry = retry
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -28,14 +33,31 @@ class TimeoutSession(requests.Session):
             # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's own
             # ``verify``; an environment's explicit CA bundle must win over a global variable.
             kwargs["verify"] = self.verify
-        return super().request(method, url, *args, **kwargs)
+        send = super().request
+        return send_with_retries(
+            lambda: send(method, url, *args, **kwargs),
+            policy=self.retry,
+            describe=_describe(method, url),
+        )
 
 
 def build_session(
-    *, ca_bundle: str | None = None, timeout: tuple[float, float] = (5.0, 30.0)
+    *,
+    ca_bundle: str | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    retry: RetryPolicy = DEFAULT_POLICY,
 ) -> TimeoutSession:
     """A session trusting ``ca_bundle`` when given, else ``REQUESTS_CA_BUNDLE`` / system CAs."""
-    session = TimeoutSession(timeout)
+    session = TimeoutSession(timeout, retry)
     if ca_bundle:
         session.verify = os.path.expanduser(ca_bundle)
     return session
+
+
+def _describe(method: str | bytes, url: str | bytes) -> str:
+    """``POST https://host/tenant/oauth2/v2.0/token`` for log lines: no query string."""
+    if isinstance(method, bytes):
+        method = method.decode("ascii", "replace")
+    if isinstance(url, bytes):
+        url = url.decode("ascii", "replace")
+    return f"{method} {url.split('?')[0]}"

@@ -1,6 +1,11 @@
 """Shared machinery for app credentials (secret, certificate, assertion) on msal's
 ``ConfidentialClientApplication``, so every provider gets the same error mapping, timeouts,
-TLS trust and one msal app per credential and tenant for the credential's lifetime.
+retries, TLS trust and one msal app per credential, tenant and CAE mode for the credential's
+lifetime.
+
+CAE: ``enable_cae=True`` uses a second msal app that declares the ``CP1`` client capability, as
+azure-identity does, so CAE tokens (long-lived, revocable by claims challenge) and plain ones
+live in separate msal caches and are never handed to a caller that did not ask for them.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import AuthenticationError, UsageError
+from .http_retry import Attempts, last_attempts
 from .tokens import TokenResult
 
 if TYPE_CHECKING:
@@ -22,6 +28,8 @@ if TYPE_CHECKING:
 
 ClientCredential = str | Mapping[str, Any]
 _AADSTS = re.compile(r"AADSTS(\d+)")
+CAE_CAPABILITIES = ("CP1",)
+"""The client capability that says "this client handles CAE claims challenges"."""
 
 
 class ConfidentialClientSource:
@@ -47,7 +55,7 @@ class ConfidentialClientSource:
         self.tenant_id = tenant_id
         self._credential = client_credential
         self._context = dict(context or {})
-        self._apps: dict[str, msal.ConfidentialClientApplication] = {}
+        self._apps: dict[tuple[str, bool], msal.ConfidentialClientApplication] = {}
         self._lock = threading.Lock()
         self._http = settings.http_session()
 
@@ -68,9 +76,9 @@ class ConfidentialClientSource:
             self._credential = self._credential()
         return self._credential
 
-    def _app(self, tenant_id: str) -> msal.ConfidentialClientApplication:
+    def _app(self, tenant_id: str, cae: bool) -> msal.ConfidentialClientApplication:
         with self._lock:
-            app = self._apps.get(tenant_id)
+            app = self._apps.get((tenant_id, cae))
             if app is not None:
                 return app
             import msal
@@ -86,28 +94,47 @@ class ConfidentialClientSource:
                     # Instance discovery asks the public cloud about the host; only Microsoft's
                     # own hosts are known there, and a lab or emulator must never leak out.
                     instance_discovery=None if env.is_microsoft_host else False,
+                    client_capabilities=list(CAE_CAPABILITIES) if cae else None,
                 )
             except ValueError as exc:
                 raise _discovery_error(exc, authority) from None
             except _network_errors() as exc:
                 raise _unreachable(authority, exc) from None
-            self._apps[tenant_id] = app
+            except msal.exceptions.MsalServiceError:
+                raise _http_failure(authority, last_attempts()) from None
+            self._apps[(tenant_id, cae)] = app
             return app
 
     def acquire(
-        self, scopes: Sequence[str], *, claims: str | None = None, tenant_id: str | None = None
+        self,
+        scopes: Sequence[str],
+        *,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
     ) -> TokenResult:
         tenant = tenant_id or self.tenant_id
-        app = self._app(tenant)
+        app = self._app(tenant, enable_cae)
         authority = self._settings.environment.authority(tenant)
+        import msal
+
         try:
             result = app.acquire_token_for_client(list(scopes), claims_challenge=claims)
         except _network_errors() as exc:
             raise _unreachable(authority, exc) from None
+        except msal.exceptions.MsalServiceError:
+            # msal raises a bare "HTTP Error: 503" for 5xx answers; the session kept the body.
+            raise _http_failure(authority, last_attempts()) from None
         except ValueError as exc:
             raise UsageError(f"msal refused the request: {exc}") from None
         if not result or "access_token" not in result:
-            raise AuthenticationError.from_entra_response(result or {}, authority=authority)
+            attempts = last_attempts()
+            raise AuthenticationError.from_entra_response(
+                result or {},
+                authority=authority,
+                status=attempts.status,
+                retry_note=attempts.note(),
+            )
         return token_result(result)
 
 
@@ -130,19 +157,47 @@ def _network_errors() -> tuple[type[BaseException], ...]:
     return (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
 
 
+def _http_failure(authority: str, attempts: Attempts) -> AuthenticationError:
+    """An error answer msal would not parse (5xx), as Entra's error with status and hint."""
+    body = attempts.error_body or {
+        "error": "http_error",
+        "error_description": f"HTTP {attempts.status}",
+    }
+    return AuthenticationError.from_entra_response(
+        dict(body), authority=authority, status=attempts.status, retry_note=attempts.note()
+    )
+
+
 def _unreachable(authority: str, exc: BaseException) -> AuthenticationError:
     import requests
 
+    from .http_retry import is_dropped_connection
+
+    attempts = last_attempts()
+    note = attempts.note()
+    if is_dropped_connection(exc):
+        hint = "the server closed the connection without answering; try again later"
+        if note:
+            hint += f"; {note}"
+        return AuthenticationError(
+            f"could not reach {authority}: the connection was dropped (hint: {hint})",
+            error="connection_dropped",
+            hint=hint,
+        )
     if isinstance(exc, requests.exceptions.SSLError):
-        why = (
-            "TLS verification failed (is the authority's CA trusted? set the environment's "
-            "ca_bundle or REQUESTS_CA_BUNDLE)"
+        why = "TLS verification failed"
+        hint = (
+            "is the authority's CA trusted? set the environment's ca_bundle or REQUESTS_CA_BUNDLE"
         )
     elif isinstance(exc, requests.exceptions.Timeout):
         why = "the request timed out"
+        hint = "the authority did not answer in time; check the network or raise --timeout"
     else:
         why = "the connection failed"
-    return AuthenticationError(f"could not reach {authority}: {why}")
+        hint = "check the authority host (AZURE_AUTHORITY_HOST, --environment) and the network"
+    return AuthenticationError(
+        f"could not reach {authority}: {why} (hint: {hint})", error="unreachable", hint=hint
+    )
 
 
 def _discovery_error(exc: ValueError, authority: str) -> AuthenticationError:
