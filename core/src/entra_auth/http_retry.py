@@ -79,7 +79,7 @@ class Attempts:
         return max(0, self.sent - 1)
 
     def note(self) -> str | None:
-        """"retried 3 times over 5.7 s" (and why it stopped), or None when sent once."""
+        """ "retried 3 times over 5.7 s" (and why it stopped), or None when sent once."""
         parts = []
         if self.retries:
             times = "once" if self.retries == 1 else f"{self.retries} times"

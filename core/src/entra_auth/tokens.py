@@ -34,7 +34,7 @@ class AccessToken(_TokenFields, metaclass=ABCMeta):
         return f"AccessToken(token=<redacted>, expires_on={self.expires_on})"
 
 
-class AccessTokenInfo(metaclass=ABCMeta):
+class AccessTokenInfo(metaclass=ABCMeta):  # noqa: B024 (ABCMeta for register(), not abstract)
     """What ``SupportsTokenInfo.get_token_info`` returns (azure.core.credentials.AccessTokenInfo).
 
     A plain class rather than a NamedTuple because azure-core's is one, with keyword-only
@@ -94,13 +94,13 @@ def _azure_classes() -> tuple[type, type] | None:
 
 
 def _redacted_subclasses(module: Any) -> tuple[type, type]:
-    class SdkAccessToken(module.AccessToken):  # type: ignore[misc, name-defined]
+    class SdkAccessToken(module.AccessToken):
         __slots__ = ()
 
         def __repr__(self) -> str:
             return f"AccessToken(token=<redacted>, expires_on={self.expires_on})"
 
-    class SdkAccessTokenInfo(module.AccessTokenInfo):  # type: ignore[misc, name-defined]
+    class SdkAccessTokenInfo(module.AccessTokenInfo):
         __repr__ = AccessTokenInfo.__repr__
 
     SdkAccessToken.__name__ = SdkAccessToken.__qualname__ = "AccessToken"
@@ -115,7 +115,7 @@ def sdk_access_token(token: str, expires_on: int) -> AccessToken:
     classes = _azure_classes()
     if classes is None:
         return AccessToken(token, expires_on)
-    return classes[0](token, expires_on)  # type: ignore[no-any-return]
+    return classes[0](token, expires_on)
 
 
 def sdk_token_info(
@@ -124,7 +124,7 @@ def sdk_token_info(
     """An ``AccessTokenInfo`` of azure-core's class when azure-core is loaded, else ours."""
     classes = _azure_classes()
     cls: Any = AccessTokenInfo if classes is None else classes[1]
-    return cls(token, expires_on, token_type=token_type, refresh_on=refresh_on)  # type: ignore[no-any-return]
+    return cls(token, expires_on, token_type=token_type, refresh_on=refresh_on)
 
 
 class TokenResult(NamedTuple):

@@ -43,10 +43,17 @@ class CertificateClientSource(ConfidentialClientSource):
             )
 
     def acquire(
-        self, scopes: Sequence[str], *, claims: str | None = None, tenant_id: str | None = None
+        self,
+        scopes: Sequence[str],
+        *,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
     ) -> TokenResult:
         try:
-            return super().acquire(scopes, claims=claims, tenant_id=tenant_id)
+            return super().acquire(
+                scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae
+            )
         except AuthenticationError as exc:
             if exc.aadsts_code != UNREGISTERED_CERTIFICATE:
                 raise
@@ -55,6 +62,8 @@ class CertificateClientSource(ConfidentialClientSource):
                 error=exc.error,
                 error_codes=exc.error_codes,
                 correlation_id=exc.correlation_id,
+                status=exc.status,
+                hint=exc.hint,
             ) from None
 
 
