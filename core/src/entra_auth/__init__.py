@@ -25,6 +25,7 @@ from .errors import (
     IdentityEndpointUnavailable,
     PluginError,
     SecretReferenceError,
+    TenantNotAllowedError,
     UsageError,
 )
 from .hookspecs import hookimpl
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     )
     from .certificates.thumbprints import ACCEPTED_FORMS as THUMBPRINT_FORMS
     from .demo import DemoApp, DemoLab, DemoStep
+    from .aio import AsyncEntraCredential, connect_async
     from .msal_confidential import ConfidentialClientSource, token_result
 
 API_VERSION = "0.2"
@@ -83,6 +85,9 @@ _LAZY = {
     "DemoStep": "demo",
     "ConfidentialClientSource": "msal_confidential",
     "token_result": "msal_confidential",
+    # The async API loads asyncio (~40 ms): only for code that uses it.
+    "AsyncEntraCredential": "aio",
+    "connect_async": "aio",
 }
 
 
@@ -109,6 +114,7 @@ __all__ = [
     "THUMBPRINT_FORMS",
     "AccessToken",
     "AccessTokenInfo",
+    "AsyncEntraCredential",
     "AuthenticationError",
     "CertificateAssertion",
     "CertificateBundle",
@@ -134,6 +140,7 @@ __all__ = [
     "SecretScheme",
     "SignInRequest",
     "StoredCertificate",
+    "TenantNotAllowedError",
     "Thumbprint",
     "TokenResult",
     "TokenSource",
@@ -142,6 +149,7 @@ __all__ = [
     "certificate_token_source",
     "client_credential",
     "connect",
+    "connect_async",
     "find_certificate",
     "hookimpl",
     "load_certificate_file",

@@ -99,6 +99,17 @@ def open_credential(
     from .plugins import create_source
     from .token_store import FileTokenStore, cache_folder
 
+    import os
+
+    from .credential import ALLOWED_TENANTS_ENV, ALLOWED_TENANTS_OPTION
+
+    allowed_tenants = request.options.get(ALLOWED_TENANTS_OPTION)
+    if allowed_tenants is None:
+        allowed_tenants = os.environ.get(ALLOWED_TENANTS_ENV, "")
+    else:  # a core option: the provider never sees it
+        request = request.with_options(
+            {k: v for k, v in request.options.items() if k != ALLOWED_TENANTS_OPTION}
+        )
     env = request.environment
     base = EntraContext(
         client_id=request.options.get("client_id"),
@@ -115,6 +126,7 @@ def open_credential(
         context=base,
         default_scopes=default_scopes,
         store=store,
+        additionally_allowed_tenants=allowed_tenants,
     )
     if fetch_token:
         try:

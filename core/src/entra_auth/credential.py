@@ -39,6 +39,10 @@ EXPIRY_MARGIN = 30
 REFRESH_RETRY_DELAY = 30.0
 """Seconds a failed background refresh waits before the next attempt (azure-identity's 30 s)."""
 ALLOW_ANY_TENANT = "*"
+ALLOWED_TENANTS_OPTION = "additionally_allowed_tenants"
+"""A core option every provider takes (also a profile key): tenants ``get_token(tenant_id=…)``
+may ask for besides the credential's own; ``*`` allows any."""
+ALLOWED_TENANTS_ENV = "AZURE_ADDITIONALLY_ALLOWED_TENANTS"
 
 CacheKey = tuple[Any, ...]
 

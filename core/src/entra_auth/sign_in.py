@@ -256,6 +256,9 @@ def validate_options(
     provider = entry.provider
     declared = {o.name: o for o in declared_options(entry, host)}
     given = {key.replace("-", "_"): value for key, value in options.items() if value is not None}
+    from .credential import ALLOWED_TENANTS_OPTION
+
+    core_options = {k: given.pop(k) for k in (ALLOWED_TENANTS_OPTION,) if k in given}
     unknown = sorted(set(given) - set(declared))
     if unknown:
         accepted = ", ".join(o.label for o in declared.values()) or "none"
@@ -291,7 +294,7 @@ def validate_options(
         given[option.name] = value
     with guarded(entry, "validate"):
         provider.validate(given)
-    return given
+    return {**given, **core_options}
 
 
 def parse_context_scope(value: str) -> str:
