@@ -200,7 +200,7 @@ class EntraCredential:
     ) -> _Entry | None:
         """The cached entry when it may be handed out now (starting a background refresh past
         ``refresh_on``), else None. Never blocks: the async credential calls it on the loop."""
-        if claims is not None:
+        if claims:  # a challenge ("" is none: some SDKs pass it)
             return None
         key = scopes if tenant_id is None and not cae else (scopes, tenant_id, cae)
         entry = self._cache.get(key)
@@ -274,7 +274,7 @@ class EntraCredential:
     ) -> _Entry:
         tenant_id = self.check_tenant(tenant_id)
         key = cache_key(scopes, tenant_id, cae)
-        if claims is None:
+        if not claims:
             entry = self._cache.get(key)
             if entry is not None and time.time() < entry.usable_until:
                 return entry
