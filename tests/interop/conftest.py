@@ -26,24 +26,22 @@ def resource(resource_server: ResourceServer) -> ResourceServer:
 
 
 @pytest.fixture
-def trust_bundle(emulator, resource_server: ResourceServer, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def trust_bundle(emulator, resource_server: ResourceServer, tmp_path: Path) -> Path:
     """One CA file trusting both the emulator and the resource stand-in."""
     bundle = tmp_path / "trusted.pem"
-    bundle.write_bytes(
-        Path(emulator.ca_bundle).read_bytes() + resource_server.ca_file.read_bytes()
-    )
+    bundle.write_bytes(Path(emulator.ca_bundle).read_bytes() + resource_server.ca_file.read_bytes())
     return bundle
 
 
 @pytest.fixture
-def interop_env(emulator_env, trust_bundle: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def interop_env(emulator_env, trust_bundle: Path, monkeypatch: pytest.MonkeyPatch):
     """The emulator as authority; requests (and so sync SDK clients) trust both servers."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(trust_bundle))
     return emulator_env
 
 
 @pytest.fixture
-def cred(interop_env, secret_app, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cred(interop_env, secret_app, monkeypatch: pytest.MonkeyPatch):
     """A connected client-secret credential for a fresh emulator app."""
     monkeypatch.setenv("APP_SECRET", secret_app.secret)
     credential = entra_auth.connect(

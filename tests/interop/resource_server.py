@@ -34,7 +34,8 @@ class Answer:
 
     @classmethod
     def json(cls, data: object, status: int = 200, **headers: str) -> Answer:
-        return cls(status, json.dumps(data).encode(), {"Content-Type": "application/json", **headers})
+        body = json.dumps(data).encode()
+        return cls(status, body, {"Content-Type": "application/json", **headers})
 
 
 Route = Callable[[Seen], Answer]

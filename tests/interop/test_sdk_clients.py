@@ -54,7 +54,7 @@ def vault_routes(resource: ResourceServer, tenant: str) -> None:
     resource.route("GET", "/secrets/db-password", get_secret)
 
 
-def test_msgraph_sdk_sends_the_bearer_token(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_msgraph_sdk_sends_the_bearer_token(emulator, cred, resource, trust_bundle) -> None:
     import httpx
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
@@ -83,7 +83,7 @@ def test_msgraph_sdk_sends_the_bearer_token(emulator, cred, resource, trust_bund
     assert claims["appid"] == cred.context.client_id
 
 
-def test_msgraph_sdk_with_the_async_credential(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_msgraph_sdk_with_the_async_credential(emulator, cred, resource, trust_bundle) -> None:
     import httpx
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
@@ -115,7 +115,9 @@ def test_msgraph_sdk_with_the_async_credential(emulator, cred, resource, trust_b
     assert emulator.verify_token(bearer(first))["aud"] == "https://graph.microsoft.com"
 
 
-def test_key_vault_secret_client_answers_the_challenge(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_key_vault_secret_client_answers_the_challenge(
+    emulator, cred, resource, trust_bundle
+) -> None:
     from azure.keyvault.secrets import SecretClient
 
     vault_routes(resource, cred.context.tenant_id)
@@ -133,7 +135,9 @@ def test_key_vault_secret_client_answers_the_challenge(emulator, cred, resource,
     assert claims["tid"] == cred.context.tenant_id
 
 
-def test_key_vault_challenge_for_another_allowed_tenant(emulator, interop_env, secret_app, resource, trust_bundle, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_key_vault_challenge_for_another_allowed_tenant(
+    emulator, interop_env, secret_app, resource, trust_bundle, monkeypatch
+) -> None:
     """The vault lives in another tenant where the app also exists (a multi-tenant app): the
     token comes from the challenged tenant, because that tenant is allowed."""
     from azure.keyvault.secrets import SecretClient
@@ -156,7 +160,9 @@ def test_key_vault_challenge_for_another_allowed_tenant(emulator, interop_env, s
     assert emulator.verify_token(bearer(resource.seen[-1]))["tid"] == other
 
 
-def test_key_vault_challenge_for_a_tenant_not_allowed_sends_nothing(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_key_vault_challenge_for_a_tenant_not_allowed_sends_nothing(
+    emulator, cred, resource, trust_bundle
+) -> None:
     from azure.keyvault.secrets import SecretClient
 
     emulator.reset()
@@ -169,7 +175,7 @@ def test_key_vault_challenge_for_a_tenant_not_allowed_sends_nothing(emulator, cr
     assert [r for r in emulator.requests() if r["endpoint"] == "token"] == []
 
 
-def test_key_vault_async_secret_client(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_key_vault_async_secret_client(emulator, cred, resource, trust_bundle) -> None:
     from azure.keyvault.secrets.aio import SecretClient
 
     vault_routes(resource, cred.context.tenant_id)
@@ -187,7 +193,7 @@ def test_key_vault_async_secret_client(emulator, cred, resource, trust_bundle) -
     assert emulator.verify_token(bearer(resource.seen[1]))["aud"] == "https://vault.azure.net"
 
 
-def test_blob_service_client(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_blob_service_client(emulator, cred, resource, trust_bundle) -> None:
     from azure.storage.blob import BlobServiceClient
 
     listing = (
@@ -207,7 +213,7 @@ def test_blob_service_client(emulator, cred, resource, trust_bundle) -> None:  #
     assert emulator.verify_token(bearer(seen))["aud"] == "https://storage.azure.com"
 
 
-def test_bearer_token_credential_policy(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_bearer_token_credential_policy(emulator, cred, resource, trust_bundle) -> None:
     from azure.core import PipelineClient
     from azure.core.pipeline.policies import BearerTokenCredentialPolicy
     from azure.core.pipeline.transport import RequestsTransport
@@ -226,7 +232,7 @@ def test_bearer_token_credential_policy(emulator, cred, resource, trust_bundle) 
     assert emulator.verify_token(tokens.pop())["aud"] == "api://contoso-api"
 
 
-def test_async_bearer_token_credential_policy(emulator, cred, resource, trust_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_async_bearer_token_credential_policy(emulator, cred, resource, trust_bundle) -> None:
     from azure.core import AsyncPipelineClient
     from azure.core.pipeline.policies import AsyncBearerTokenCredentialPolicy
     from azure.core.pipeline.transport import AioHttpTransport
@@ -242,19 +248,20 @@ def test_async_bearer_token_credential_policy(emulator, cred, resource, trust_bu
                 transport=AioHttpTransport(connection_verify=str(trust_bundle)),
             )
             async with client:
+                url = f"{resource.url}/api"
                 responses = await asyncio.gather(
-                    *(client.send_request(HttpRequest("GET", f"{resource.url}/api")) for _ in range(5))
+                    *(client.send_request(HttpRequest("GET", url)) for _ in range(5))
                 )
                 assert all(r.status_code == 200 for r in responses)
 
     asyncio.run(main())
     assert len(resource.seen) == 5
     assert len({bearer(seen) for seen in resource.seen}) == 1
-    token_requests = [r for r in emulator.requests() if r.get("client_id") == cred.context.client_id]
-    assert len([r for r in token_requests if r["endpoint"] == "token"]) == 1
+    mine = [r for r in emulator.requests() if r.get("client_id") == cred.context.client_id]
+    assert len([r for r in mine if r["endpoint"] == "token"]) == 1
 
 
-def test_azure_identity_chained_token_credential(emulator, cred) -> None:  # type: ignore[no-untyped-def]
+def test_azure_identity_chained_token_credential(emulator, cred) -> None:
     from azure.core.credentials import AccessToken, AccessTokenInfo
     from azure.identity import ChainedTokenCredential
 
@@ -266,7 +273,7 @@ def test_azure_identity_chained_token_credential(emulator, cred) -> None:  # typ
     assert isinstance(info, AccessTokenInfo) and info.token == token.token
 
 
-def test_azure_identity_async_chained_token_credential(emulator, cred) -> None:  # type: ignore[no-untyped-def]
+def test_azure_identity_async_chained_token_credential(emulator, cred) -> None:
     from azure.core.credentials import AccessTokenInfo
     from azure.identity.aio import ChainedTokenCredential
 
@@ -281,7 +288,7 @@ def test_azure_identity_async_chained_token_credential(emulator, cred) -> None: 
     assert isinstance(info, AccessTokenInfo) and info.token == token
 
 
-def test_tokens_are_azure_core_types_once_azure_core_is_loaded(cred: entra_auth.EntraCredential) -> None:
+def test_tokens_are_azure_core_types_once_azure_core_is_loaded(cred) -> None:
     from azure.core.credentials import AccessToken, AccessTokenInfo
 
     token = cred.get_token(GRAPH)
@@ -291,7 +298,9 @@ def test_tokens_are_azure_core_types_once_azure_core_is_loaded(cred: entra_auth.
     assert token.token not in repr(token) and token.token not in repr(info)
 
 
-def test_without_azure_core_loaded_nothing_imports_it(interop_env, secret_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_without_azure_core_loaded_nothing_imports_it(
+    interop_env, secret_app, tmp_path: Path
+) -> None:
     """A process that never loads azure-core gets the structural twins, and azure-core stays
     unloaded (the CLI's start-up and token path never pay for it)."""
     import json
