@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import AuthenticationError, UsageError
-from .http_retry import Attempts, last_attempts
+from .http_retry import RETRY_STATUSES, Attempts, last_attempts
 from .tokens import TokenResult
 
 if TYPE_CHECKING:
@@ -97,6 +97,9 @@ class ConfidentialClientSource:
                     client_capabilities=list(CAE_CAPABILITIES) if cae else None,
                 )
             except ValueError as exc:
+                attempts = last_attempts()
+                if attempts.status in RETRY_STATUSES:  # msal hides a 408/429 as a ValueError
+                    raise _http_failure(authority, attempts) from None
                 raise _discovery_error(exc, authority) from None
             except _network_errors() as exc:
                 raise _unreachable(authority, exc) from None
