@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,7 +29,14 @@ from .context import EntraContext
 from .errors import TenantNotAllowedError
 from .http_retry import no_retries
 from .providers import TokenSource
-from .tokens import AccessToken, AccessTokenInfo, TokenResult, sdk_access_token, sdk_token_info
+from .tokens import (
+    _AZURE_CREDENTIALS,
+    AccessToken,
+    AccessTokenInfo,
+    TokenResult,
+    sdk_access_token,
+    sdk_token_info,
+)
 
 log = logging.getLogger("entra_auth.credential")
 
@@ -71,11 +79,16 @@ class _Entry:
         )
 
     def sdk_token(self) -> AccessToken:
-        """The token as azure-core's class when azure-core is loaded (see ``tokens``)."""
+        """The token as azure-core's class when azure-core is loaded (see ``tokens``); the
+        cached object itself otherwise."""
+        if _AZURE_CREDENTIALS not in sys.modules:
+            return self.access_token
         return sdk_access_token(self.access_token.token, self.access_token.expires_on)
 
     def sdk_info(self) -> AccessTokenInfo:
         info = self.info
+        if _AZURE_CREDENTIALS not in sys.modules:
+            return info
         return sdk_token_info(
             info.token, info.expires_on, token_type=info.token_type, refresh_on=info.refresh_on
         )
