@@ -35,6 +35,7 @@ from .sign_in import SignInRequest, prepare
 from .tokens import AccessToken, AccessTokenInfo, TokenResult
 
 if TYPE_CHECKING:
+    from .aio import AsyncEntraCredential, connect_async
     from .certificates import (
         CERTIFICATE_PASSWORD,
         SEND_CERTIFICATE_CHAIN,
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
     )
     from .certificates.thumbprints import ACCEPTED_FORMS as THUMBPRINT_FORMS
     from .demo import DemoApp, DemoLab, DemoStep
-    from .aio import AsyncEntraCredential, connect_async
     from .msal_confidential import ConfidentialClientSource, token_result
 
 API_VERSION = "0.2"

@@ -95,13 +95,12 @@ def open_credential(
     store: TokenStore | None = None,
 ) -> EntraCredential:
     """The credential for a prepared request (what ``connect`` does after preparing)."""
-    from .context import EntraContext
-    from .plugins import create_source
-    from .token_store import FileTokenStore, cache_folder
-
     import os
 
+    from .context import EntraContext
     from .credential import ALLOWED_TENANTS_ENV, ALLOWED_TENANTS_OPTION
+    from .plugins import create_source
+    from .token_store import FileTokenStore, cache_folder
 
     allowed_tenants = request.options.get(ALLOWED_TENANTS_OPTION)
     if allowed_tenants is None:
