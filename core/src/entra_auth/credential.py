@@ -380,12 +380,14 @@ class EntraCredential:
         """Whether the source's ``acquire`` accepts ``enable_cae`` (core's msal sources do;
         third-party sources written before CAE need not)."""
         if self._source_takes_cae is None:
+            inner = getattr(source, "_source", None)  # plugins.GuardedSource wraps the real one
             try:
-                parameters = inspect.signature(source.acquire).parameters
+                parameters = inspect.signature((inner or source).acquire).parameters
             except (TypeError, ValueError):
                 parameters = {}  # type: ignore[assignment]
-            self._source_takes_cae = "enable_cae" in parameters or any(
-                p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+            self._source_takes_cae = "enable_cae" in parameters or (
+                inner is None
+                and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
             )
         return self._source_takes_cae
 

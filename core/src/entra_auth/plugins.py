@@ -455,12 +455,19 @@ class GuardedSource:
         return self._source
 
     def acquire(
-        self, scopes: Sequence[str], *, claims: str | None = None, tenant_id: str | None = None
+        self,
+        scopes: Sequence[str],
+        *,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        **kwargs: Any,
     ) -> TokenResult:
         from .errors import AuthenticationError
 
         try:
-            return self._source.acquire(scopes, claims=claims, tenant_id=tenant_id)
+            # ``enable_cae`` reaches the provider's source only when the credential saw that
+            # source take it (see EntraCredential._takes_cae).
+            return self._source.acquire(scopes, claims=claims, tenant_id=tenant_id, **kwargs)
         except EntraAuthError:
             raise
         except OSError as exc:
