@@ -79,8 +79,7 @@ def test_round_trip_is_readable_by_tomllib_and_by_a_person(run_cli, config):
     ]
     table = run_cli("profile", "list")
     assert table.stdout.splitlines()[0].split() == [
-        "DEFAULT", "NAME", "PROVIDER", "CLIENT", "ID", "TENANT", "ID", "ENVIRONMENT", "CONTEXT",
-        "SCOPE",
+        "DEFAULT", "NAME", "PROVIDER", "APP", "TENANT", "ENVIRONMENT", "CONTEXT", "SCOPE",
     ]  # fmt: skip
     assert table.stdout.splitlines()[2].split()[:3] == ["*", "ci", "client-secret"]
 

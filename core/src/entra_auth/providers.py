@@ -69,8 +69,11 @@ class Option:
 
     @property
     def label(self) -> str:
-        """How messages name the option: its flag, or its key when it has none."""
-        return self.cli_flag or self.name
+        """How messages name the option: its flag; ``--option NAME`` when it has none; its
+        key for a Python-only object."""
+        if self.cli_flag:
+            return self.cli_flag
+        return self.name if self.type == "object" else f"--option {self.name}"
 
     @property
     def cli_metavar(self) -> str:
