@@ -312,7 +312,10 @@ class ProviderConformance(_LabFixtures):
         try:
             assert attempt.error is None, attempt.failure()
             assert attempt.credential is not None and attempt.token
-            claims = lab.emulator.verify_token(attempt.token)
+            try:
+                claims = lab.emulator.verify_token(attempt.token)
+            except Exception as exc:
+                pytest.fail(f"the token was not issued by the emulator: {exc}")
             shown = attempt.credential.context.as_dict()
             problems = [
                 f"context key {key!r} is not a PowerShell-style name"
