@@ -12,7 +12,7 @@ import pytest
 from entra_auth.certificates.builtin_stores import CERT_PATH_ENV, tool_store_path
 from entra_auth.certificates.stores import dotnet_store_path
 from entra_auth.testing import CertificateStoreConformance, SecretSchemeConformance
-from entra_auth_emulator.pki import make_leaf_cert
+from entra_auth_emulator.pki import CertifiedKey, make_leaf_cert
 
 
 class TestEnvScheme(SecretSchemeConformance):
@@ -41,7 +41,7 @@ class TestFileScheme(SecretSchemeConformance):
         return "file:/nonexistent/conformance/app-secret"
 
 
-def _fresh(label: str) -> tuple[object, str]:
+def _fresh(label: str) -> tuple[CertifiedKey, str]:
     subject = f"CN=store-conformance-{label}-{secrets.token_hex(4)}"
     return make_leaf_cert(subject), subject
 
@@ -53,8 +53,8 @@ class TestEntraAuthStore(CertificateStoreConformance):
         cert, subject = _fresh("tool")
         folder = tool_store_path()
         folder.mkdir(parents=True, exist_ok=True)
-        cert.write_pfx(folder / f"{cert.thumbprint}.pfx")  # type: ignore[attr-defined]
-        return cert.thumbprint, subject  # type: ignore[attr-defined]
+        cert.write_pfx(folder / f"{cert.thumbprint}.pfx")
+        return cert.thumbprint, subject
 
 
 class TestCertPathStore(CertificateStoreConformance):
@@ -65,8 +65,8 @@ class TestCertPathStore(CertificateStoreConformance):
         folder = tmp_path / "cert-path"
         folder.mkdir()
         monkeypatch.setenv(CERT_PATH_ENV, str(folder))
-        cert.write_pem(folder / "app.pem")  # type: ignore[attr-defined]
-        return cert.thumbprint, subject  # type: ignore[attr-defined]
+        cert.write_pem(folder / "app.pem")
+        return cert.thumbprint, subject
 
 
 class TestDotNetStore(CertificateStoreConformance):
@@ -76,5 +76,5 @@ class TestDotNetStore(CertificateStoreConformance):
         cert, subject = _fresh("dotnet")
         folder = dotnet_store_path()
         folder.mkdir(parents=True, exist_ok=True)
-        cert.write_pfx(folder / f"{cert.thumbprint}.pfx")  # type: ignore[attr-defined]
-        return cert.thumbprint, subject  # type: ignore[attr-defined]
+        cert.write_pfx(folder / f"{cert.thumbprint}.pfx")
+        return cert.thumbprint, subject

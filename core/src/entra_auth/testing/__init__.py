@@ -10,16 +10,15 @@ returns::
 
     from entra_auth.testing import ProviderConformance
 
-    class TestWorkloadIdentity(ProviderConformance):
-        provider_name = "workload-identity"
+    class TestVaultSecretProvider(ProviderConformance):
+        provider_name = "vault-secret"
 
         def sign_in_options(self, lab):
-            issuer = lab.new_ca("CN=Test Federation Issuer")
-            app = lab.register_app(trusted_issuers=[issuer.certificate])
-            token_file = lab.workdir / "federated-token"
-            token_file.write_text(make_federated_token(issuer))   # your helper
+            secret = lab.new_secret()
+            app = lab.register_app(secrets=[secret])    # the emulator checks this secret
+            lab.set_env("VAULT_TEST_SECRET", secret)    # restored after each check
             return {"client_id": app.client_id, "tenant_id": app.tenant_id,
-                    "token_file": str(token_file)}
+                    "vault_secret": "env:VAULT_TEST_SECRET"}
 
 It checks the registration (an entry point), the name, summary and ``auth_type``, the option
 declarations, that a missing required option and a literal secret are refused before any

@@ -112,10 +112,6 @@ class Watch:
     """Addresses that were not loopback: recorded and refused, never reached."""
     logs: list[str] = field(default_factory=list)
 
-    @property
-    def contacted_anything(self) -> bool:
-        return bool(self.addresses or self.requests)
-
 
 class _Collect(logging.Handler):
     def __init__(self, into: list[str]) -> None:
