@@ -4,16 +4,19 @@ Redaction happens in the formatter, on the final text, so nothing can slip past 
 argument, not an exception's traceback, not a pluggy trace line. Two nets catch secrets:
 patterns (the OAuth credential fields, ``Authorization: Bearer …``, anything shaped like a
 JWT) and the exact values of secrets resolved in this process, which core reports as it resolves
-them (so even a secret with no telltale shape is masked).
+them (so even a secret with no telltale shape is masked; one shorter than 4 characters where it
+stands as a value). The hook trace's line for a secret resolver's result is also masked by
+position.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Generator
 
-from entra_auth.redaction import Redactor
+from entra_auth.redaction import REDACTED, Redactor
 
 redactor = Redactor()
 """The process-wide redactor: the debug log and error reporting both go through it."""
@@ -38,6 +41,17 @@ def _watcher_plugin() -> object:
             return value
 
     return SecretWatcher()
+
+
+_SECRET_RESULT = re.compile(
+    r"(finish entra_auth_resolve_secret --> )(?!None \[)(.*?)( \[hook\])$", re.M
+)
+
+
+def mask_secret_results(message: str) -> str:
+    """The hook trace prints each hook's result; a secret resolver's result is the secret, so
+    it is masked by position, whatever its length (the redactor masks it by value too)."""
+    return _SECRET_RESULT.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", message)
 
 
 def show_warnings() -> None:
@@ -74,5 +88,7 @@ def enable_debug() -> None:
     host.manager.register(_watcher_plugin(), name="entra-auth-cli.redaction")
     host.secret_observers.append(redactor.add)  # secrets resolved by a registered scheme
     hooks_log = logging.getLogger("entra_auth.hooks")
-    host.manager.trace.root.setwriter(lambda message: hooks_log.debug("%s", message.rstrip()))
+    host.manager.trace.root.setwriter(
+        lambda message: hooks_log.debug("%s", mask_secret_results(message.rstrip()))
+    )
     host.manager.enable_tracing()

@@ -32,23 +32,62 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+SHORT = 4
+"""Secrets shorter than this are masked where they stand as a value (see ``Redactor``)."""
+
+# Where a value stands: after ``=`` or ``: ``, between quotes, as a hook result (``--> v``),
+# or as a whole line; and up to a delimiter.
+_SHORT_BEFORE = r"(?P<before>(?P<quote>['\"])|=|:\s|-->\s|^)"
+_SHORT_AFTER = r"(?(quote)(?P=quote)|(?=[\s&,;)\]}'\"]|$))"
+
+
 class Redactor:
-    """Masks secret patterns and the known values of secrets resolved in this process."""
+    """Masks secret patterns and the known values of secrets resolved in this process.
+
+    A value of 4 characters or more is masked wherever it appears. A shorter one (a secret of
+    1-3 characters is weak, but it is still a secret) is masked wherever it stands as a value:
+    quoted, after ``=`` or ``: ``, as a hook's result or a whole line, so that masking ``a``
+    does not turn every word of the log into ``<redacted>``.
+    """
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._short: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
-        if value and len(value) >= 4:  # masking "a" everywhere would only destroy the log
-            with self._lock:
+        if not isinstance(value, str) or not value:
+            return
+        with self._lock:
+            if value not in self._values:
                 self._values.add(value)
+                short = sorted((v for v in self._values if len(v) < SHORT), key=len, reverse=True)
+                self._short = (
+                    re.compile(
+                        _SHORT_BEFORE
+                        + "(?:"
+                        + "|".join(map(re.escape, short))
+                        + ")"
+                        + _SHORT_AFTER,
+                        re.MULTILINE,
+                    )
+                    if short
+                    else None
+                )
 
     def __call__(self, text: str) -> str:
         with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
+            values = sorted((v for v in self._values if len(v) >= SHORT), key=len, reverse=True)
+            short = self._short
         for value in values:
             text = text.replace(value, REDACTED)
+        if short is not None:
+            text = short.sub(_mask_short, text)
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text
+
+
+def _mask_short(match: re.Match[str]) -> str:
+    quote = match.group("quote") or ""
+    return f"{match.group('before')}{REDACTED}{quote}"
