@@ -73,7 +73,11 @@ def test_an_exception_in_create_is_a_plugin_error_naming_plugin_distribution_and
     with pytest.raises(PluginError) as caught:
         entra_auth.connect(
             "raising",
-            options={"client_id": "a", "tenant_id": "b", "token_file": "x"},
+            options={
+                "client_id": "22222222-2222-2222-2222-222222222222",
+                "tenant_id": "contoso.example",
+                "token_file": "x",
+            },
             plugins=host,
         )
     message = str(caught.value)
@@ -89,9 +93,9 @@ def test_the_cli_exits_2_naming_the_plugin(site: Path, run_cli) -> None:  # type
         "--token-file",
         "x",
         "--client-id",
-        "a",
+        "22222222-2222-2222-2222-222222222222",
         "--tenant-id",
-        "b",
+        "contoso.example",
         env={"PYTHONPATH": str(site)},
     )
     assert result.code == 2, result.output

@@ -229,15 +229,31 @@ class Provider(ABC):
         return f"<Provider {self.name}>"
 
 
+def _client_id(value: Any) -> str:
+    from .identifiers import check_client_id
+
+    return check_client_id(value)
+
+
+def _tenant_id(value: Any) -> str:
+    from .identifiers import check_tenant_id
+
+    return check_tenant_id(value)
+
+
 CLIENT_ID = Option(
     "client_id",
     "Application (client) ID of the app registration.",
     required=True,
     env="AZURE_CLIENT_ID",
+    metavar="GUID",
+    check=_client_id,
 )
 TENANT_ID = Option(
     "tenant_id",
     "Directory (tenant) ID or a verified domain, e.g. contoso.onmicrosoft.com.",
     required=True,
     env="AZURE_TENANT_ID",
+    metavar="TENANT",
+    check=_tenant_id,
 )
