@@ -193,9 +193,11 @@ def test_edits_keep_comments_and_the_order_of_untouched_entries(run_cli, config)
     assert config.read_text().startswith("# Contoso automation")
 
 
+APP = "22222222-2222-2222-2222-222222222222"
+
 REFUSALS = [
     pytest.param(
-        ("profile", "add", "x", "--client-id", "22222222-2222-2222-2222-222222222222", "--tenant-id", "contoso.example",
+        ("profile", "add", "x", "--client-id", APP, "--tenant-id", "contoso.example",
          "--client-secret", "hunter2-literal-value"),
         "takes a reference to the secret, not the secret itself",
         id="literal-secret",
@@ -207,13 +209,13 @@ REFUSALS = [
         id="unknown-provider",
     ),
     pytest.param(
-        ("profile", "add", "x", "--client-id", "22222222-2222-2222-2222-222222222222", "--tenant-id", "contoso.example",
+        ("profile", "add", "x", "--client-id", APP, "--tenant-id", "contoso.example",
          "--client-secret", "env:X", "--object-id", "o"),
         "does not take --object-id; it takes: --client-id, --tenant-id, --client-secret",
         id="undeclared-option",
     ),
     pytest.param(
-        ("profile", "add", "x", "--client-id", "22222222-2222-2222-2222-222222222222", "--client-secret", "env:X"),
+        ("profile", "add", "x", "--client-id", APP, "--client-secret", "env:X"),
         "needs --tenant-id",
         id="missing-required",
     ),
