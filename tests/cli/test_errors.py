@@ -36,7 +36,15 @@ def test_unknown_tenant_is_exit_1_with_90002(run_cli, secret_in_env):
             "needs --client-id",
         ),
         (
-            ("connect", "--client-id", "a", "--tenant-id", "b", "--client-secret", "env:NOT_SET_X"),
+            (
+                "connect",
+                "--client-id",
+                "22222222-2222-2222-2222-222222222222",
+                "--tenant-id",
+                "contoso.example",
+                "--client-secret",
+                "env:NOT_SET_X",
+            ),
             "NOT_SET_X",
         ),
         (
@@ -84,7 +92,15 @@ def test_provider_that_is_not_available_names_its_distribution(run_cli):
 
 def test_literal_secret_is_refused_without_echoing_it(run_cli, connection_file):
     literal = "hunter2value"
-    result = run_cli("connect", "--client-id", "a", "--tenant-id", "b", "--client-secret", literal)
+    result = run_cli(
+        "connect",
+        "--client-id",
+        "22222222-2222-2222-2222-222222222222",
+        "--tenant-id",
+        "contoso.example",
+        "--client-secret",
+        literal,
+    )
     assert result.code == 2
     line = result.error_line()
     assert "reference" in line and "env:" in line

@@ -79,8 +79,7 @@ def test_round_trip_is_readable_by_tomllib_and_by_a_person(run_cli, config):
     ]
     table = run_cli("profile", "list")
     assert table.stdout.splitlines()[0].split() == [
-        "DEFAULT", "NAME", "PROVIDER", "CLIENT", "ID", "TENANT", "ID", "ENVIRONMENT", "CONTEXT",
-        "SCOPE",
+        "DEFAULT", "NAME", "PROVIDER", "APP", "TENANT", "ENVIRONMENT", "CONTEXT", "SCOPE",
     ]  # fmt: skip
     assert table.stdout.splitlines()[2].split()[:3] == ["*", "ci", "client-secret"]
 
@@ -138,9 +137,9 @@ def test_sixteen_concurrent_adds_lose_nothing(config, cli_command):
                 "add",
                 f"p{i:02d}",
                 "--client-id",
-                f"client-{i}",
+                f"00000000-0000-0000-0000-{i:012d}",
                 "--tenant-id",
-                f"tenant-{i}",
+                f"tenant-{i}.example",
                 "--client-secret",
                 "env:X_SECRET",
             ],
@@ -160,7 +159,7 @@ def test_sixteen_concurrent_adds_lose_nothing(config, cli_command):
     data = tomllib.loads(config.read_text())
     assert sorted(data["profiles"]) == sorted(["prod"] + [f"p{i:02d}" for i in range(16)])
     for i in range(16):
-        assert data["profiles"][f"p{i:02d}"]["client_id"] == f"client-{i}"
+        assert data["profiles"][f"p{i:02d}"]["client_id"] == f"00000000-0000-0000-0000-{i:012d}"
     text = config.read_text()
     assert text.startswith(HAND_WRITTEN.split("\n[environments.Lab]")[0])  # comments kept
     assert "# rotated yearly" in text
@@ -194,9 +193,11 @@ def test_edits_keep_comments_and_the_order_of_untouched_entries(run_cli, config)
     assert config.read_text().startswith("# Contoso automation")
 
 
+APP = "22222222-2222-2222-2222-222222222222"
+
 REFUSALS = [
     pytest.param(
-        ("profile", "add", "x", "--client-id", "a", "--tenant-id", "b",
+        ("profile", "add", "x", "--client-id", APP, "--tenant-id", "contoso.example",
          "--client-secret", "hunter2-literal-value"),
         "takes a reference to the secret, not the secret itself",
         id="literal-secret",
@@ -208,13 +209,13 @@ REFUSALS = [
         id="unknown-provider",
     ),
     pytest.param(
-        ("profile", "add", "x", "--client-id", "a", "--tenant-id", "b",
+        ("profile", "add", "x", "--client-id", APP, "--tenant-id", "contoso.example",
          "--client-secret", "env:X", "--object-id", "o"),
         "does not take --object-id; it takes: --client-id, --tenant-id, --client-secret",
         id="undeclared-option",
     ),
     pytest.param(
-        ("profile", "add", "x", "--client-id", "a", "--client-secret", "env:X"),
+        ("profile", "add", "x", "--client-id", APP, "--client-secret", "env:X"),
         "needs --tenant-id",
         id="missing-required",
     ),
@@ -276,8 +277,8 @@ def test_a_literal_secret_in_the_file_is_refused_and_never_shown(run_cli, config
     config.write_text(
         "[profiles.ci]\n"
         'provider = "client-secret"\n'
-        'client_id = "a"\n'
-        'tenant_id = "b"\n'
+        'client_id = "22222222-2222-2222-2222-222222222222"\n'
+        'tenant_id = "contoso.example"\n'
         'client_secret = "s3cr3t-in-the-file"\n'
     )
     connected = run_cli("connect", "--profile", "ci")

@@ -84,9 +84,9 @@ def test_default_profile_env_and_explicit_override(
 ) -> None:
     cfg = load_config(write(tmp_path, CONFIG))
     host = build_host()
-    request = prepare(None, {"tenant_id": "other"}, config=cfg, plugins=host)
+    request = prepare(None, {"tenant_id": "other.example"}, config=cfg, plugins=host)
     assert request.profile == "ci"
-    assert request.options["tenant_id"] == "other"  # flag beats profile
+    assert request.options["tenant_id"] == "other.example"  # flag beats profile
     assert request.environment.authority_host == "https://login.lab.example"
     assert request.context_scope == "CurrentUser"
     monkeypatch.setenv("ENTRA_AUTH_PROFILE", "nope")

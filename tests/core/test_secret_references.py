@@ -76,7 +76,12 @@ def test_unknown_scheme_is_refused() -> None:
 @pytest.mark.parametrize("literal", [SECRET, "abc~def", "hunter2"])
 def test_literal_secret_is_refused_without_echoing_it(literal: str) -> None:
     with pytest.raises(UsageError) as caught:
-        connect("client-secret", client_id="a", tenant_id="b", client_secret=literal)
+        connect(
+            "client-secret",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+            client_secret=literal,
+        )
     message = str(caught.value)
     assert literal not in message
     assert "--client-secret env:AZURE_CLIENT_SECRET" in message
@@ -91,15 +96,15 @@ def test_secret_object_never_shows_its_value() -> None:
 def test_missing_required_option_is_named_before_any_request() -> None:
     os.environ.pop("X", None)
     with pytest.raises(UsageError, match="needs --client-id"):
-        connect("client-secret", tenant_id="b", client_secret="env:X")
+        connect("client-secret", tenant_id="contoso.example", client_secret="env:X")
 
 
 def test_undeclared_option_lists_the_declared_ones() -> None:
     with pytest.raises(UsageError) as caught:
         connect(
             "client-secret",
-            client_id="a",
-            tenant_id="b",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
             client_secret="env:X",
             certificate_thumbprint="AB",
         )

@@ -65,8 +65,8 @@ def test_wrong_password_for_an_encrypted_pem_key(
     with pytest.raises(CertificateError) as raised:
         entra_auth.connect(
             "cert-object",
-            client_id="c",
-            tenant_id="t",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
             certificate_path=str(cert),
             certificate_password="env:KEY_PASSWORD",
         )
@@ -94,8 +94,8 @@ def test_wrong_pfx_password_is_refused_without_echoing_it(
     with pytest.raises(CertificateError) as raised:
         entra_auth.connect(
             "cert-object",
-            client_id="c",
-            tenant_id="t",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
             certificate_path=str(pfx),
             certificate_password="env:PFX_PASSWORD",
         )
@@ -108,7 +108,12 @@ def test_wrong_pfx_password_is_refused_without_echoing_it(
 def test_pfx_password_missing(app_cert, tmp_path: Path) -> None:
     pfx = app_cert.write_pfx(tmp_path / "app.pfx", password="secret")
     with pytest.raises(CertificateError, match="password-protected"):
-        entra_auth.connect("cert-object", client_id="c", tenant_id="t", certificate_path=str(pfx))
+        entra_auth.connect(
+            "cert-object",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+            certificate_path=str(pfx),
+        )
 
 
 def test_password_must_be_a_reference(app_cert, tmp_path: Path) -> None:
@@ -116,8 +121,8 @@ def test_password_must_be_a_reference(app_cert, tmp_path: Path) -> None:
     with pytest.raises(UsageError) as raised:
         entra_auth.connect(
             "cert-object",
-            client_id="c",
-            tenant_id="t",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
             certificate_path=str(pfx),
             certificate_password="Tr0ub4dor-literal",
         )
@@ -171,7 +176,12 @@ def test_ec_key_is_refused_with_the_reason(how: str, tmp_path: Path) -> None:
         else {"certificate": (ec.private_key, ec.certificate)}
     )
     with pytest.raises(CertificateError) as raised:
-        entra_auth.connect("cert-object", client_id="c", tenant_id="t", **given)
+        entra_auth.connect(
+            "cert-object",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+            **given,
+        )
     assert raised.value.exit_code == 2
     assert "EC secp256r1 key" in str(raised.value) and "only RSA" in str(raised.value)
 
@@ -180,7 +190,10 @@ def test_missing_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.pem"
     with pytest.raises(CertificateError, match=r"nope\.pem does not exist") as raised:
         entra_auth.connect(
-            "cert-object", client_id="c", tenant_id="t", certificate_path=str(missing)
+            "cert-object",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+            certificate_path=str(missing),
         )
     assert raised.value.exit_code == 2
 
@@ -190,14 +203,22 @@ def test_unreadable_file(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(CertificateError, match="is a folder"):
         entra_auth.connect(
-            "cert-object", client_id="c", tenant_id="t", certificate_path=str(folder)
+            "cert-object",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+            certificate_path=str(folder),
         )
 
 
 def test_certificate_without_private_key(app_cert, tmp_path: Path) -> None:
     cert = app_cert.write_pem(tmp_path / "public.cer", include_key=False)
     with pytest.raises(CertificateError) as raised:
-        entra_auth.connect("cert-object", client_id="c", tenant_id="t", certificate_path=str(cert))
+        entra_auth.connect(
+            "cert-object",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+            certificate_path=str(cert),
+        )
     assert str(raised.value) == (
         f"certificate file {cert} has no private key; put the key in the same file or in "
         "public.key beside it, or give a .pfx that holds it"
@@ -209,7 +230,12 @@ def test_a_file_that_is_no_certificate_says_so(name: str, tmp_path: Path) -> Non
     path = tmp_path / name
     path.write_text("just some text\n")
     with pytest.raises(CertificateError) as raised:
-        entra_auth.connect("cert-object", client_id="c", tenant_id="t", certificate_path=str(path))
+        entra_auth.connect(
+            "cert-object",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+            certificate_path=str(path),
+        )
     assert "is neither PEM nor PKCS#12" in str(raised.value)
     assert "password" not in str(raised.value)
 
@@ -227,18 +253,18 @@ def test_certificate_not_registered_on_the_app(register_app, app_cert, other_cer
     assert "\n" not in message
 
 
-def test_group_readable_key_file_warns_like_ssh(
-    register_app, app_cert, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_group_readable_key_file_is_refused_like_ssh(
+    register_app, app_cert, tmp_path: Path
 ) -> None:
     app = register_app(certificates=[app_cert])
     path = app_cert.write_pem(tmp_path / "app.pem")
     path.chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="entra_auth.certificates"):
+    with pytest.raises(CertificateError) as raised:
         connect(app, certificate_path=str(path))
-    warnings = [r.getMessage() for r in caplog.records if r.name == "entra_auth.certificates"]
-    assert len(warnings) == 1
-    assert "accessible by group or others (mode 0644)" in warnings[0]
-    assert f"chmod 600 {path}" in warnings[0] and "\n" not in warnings[0]
+    message = str(raised.value)
+    assert raised.value.exit_code == 2
+    assert "accessible by group or others (mode 0644)" in message
+    assert f"chmod 600 {path}" in message and "\n" not in message
 
 
 def test_private_key_file_0600_gives_no_warning(
@@ -297,4 +323,8 @@ def test_a_renewed_file_is_parsed_again(app_cert, tmp_path: Path) -> None:
 
 def test_exactly_one_of_path_or_object(app_cert) -> None:
     with pytest.raises(UsageError, match="exactly one of --certificate PATH"):
-        entra_auth.connect("cert-object", client_id="c", tenant_id="t")
+        entra_auth.connect(
+            "cert-object",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
+        )

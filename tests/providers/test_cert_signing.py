@@ -122,8 +122,8 @@ def test_unknown_signing_algorithm(app_cert, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"PS256 .* or RS256") as raised:
         entra_auth.connect(
             "cert-object",
-            client_id="c",
-            tenant_id="t",
+            client_id="22222222-2222-2222-2222-222222222222",
+            tenant_id="contoso.example",
             certificate_path=str(path),
             signing_algorithm="ES256",
         )

@@ -2,9 +2,11 @@
 
 Redaction happens in the formatter, on the final text, so nothing can slip past it: not a log
 argument, not an exception's traceback, not a pluggy trace line. Two nets catch secrets:
-patterns (``client_secret=…``, ``Authorization: Bearer …``, anything shaped like a JWT) and the
-exact values of secrets resolved in this process, which a hook wrapper records as core resolves
-them (so even a secret with no telltale shape is masked).
+patterns (the OAuth credential fields, ``Authorization: Bearer …``, anything shaped like a
+JWT) and the exact values of secrets resolved in this process, which core reports as it resolves
+them (so even a secret with no telltale shape is masked; one shorter than 4 characters where it
+stands as a value). The hook trace's line for a secret resolver's result is also masked by
+position.
 """
 
 from __future__ import annotations
@@ -12,52 +14,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import threading
 from collections.abc import Generator
 
-REDACTED = "<redacted>"
-
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # key=value / "key": "value" for the fields that carry credentials
-    (
-        re.compile(
-            r"(?i)\b(client_secret|client_assertion|assertion|access_token|refresh_token|id_token"
-            r"|password|passphrase|secret)(\\?[\"']?\s*[:=]\s*\\?[\"']?)([^\"'&\s,;}\\]+)"
-        ),
-        rf"\1\2{REDACTED}",
-    ),
-    # HTTP Authorization headers, in any quoting
-    (
-        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer|basic)\s+[^\"'\s,}]+"),
-        rf"\1\2 {REDACTED}",
-    ),
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), rf"\1 {REDACTED}"),
-    # anything shaped like a JWS (tokens, client assertions)
-    (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
-)
-
-
-class Redactor:
-    """Masks secret patterns and the known values of secrets resolved in this process."""
-
-    def __init__(self) -> None:
-        self._values: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, value: str) -> None:
-        if value and len(value) >= 4:  # masking "a" everywhere would only destroy the log
-            with self._lock:
-                self._values.add(value)
-
-    def __call__(self, text: str) -> str:
-        with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
-            text = text.replace(value, REDACTED)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
-
+from entra_auth.redaction import REDACTED, Redactor
 
 redactor = Redactor()
 """The process-wide redactor: the debug log and error reporting both go through it."""
@@ -82,6 +41,17 @@ def _watcher_plugin() -> object:
             return value
 
     return SecretWatcher()
+
+
+_SECRET_RESULT = re.compile(
+    r"(finish entra_auth_resolve_secret --> )(?!None \[)(.*?)( \[hook\])$", re.M
+)
+
+
+def mask_secret_results(message: str) -> str:
+    """The hook trace prints each hook's result; a secret resolver's result is the secret, so
+    it is masked by position, whatever its length (the redactor masks it by value too)."""
+    return _SECRET_RESULT.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", message)
 
 
 def show_warnings() -> None:
@@ -116,6 +86,9 @@ def enable_debug() -> None:
 
     host = plugins.get_host()
     host.manager.register(_watcher_plugin(), name="entra-auth-cli.redaction")
+    host.secret_observers.append(redactor.add)  # secrets resolved by a registered scheme
     hooks_log = logging.getLogger("entra_auth.hooks")
-    host.manager.trace.root.setwriter(lambda message: hooks_log.debug("%s", message.rstrip()))
+    host.manager.trace.root.setwriter(
+        lambda message: hooks_log.debug("%s", mask_secret_results(message.rstrip()))
+    )
     host.manager.enable_tracing()

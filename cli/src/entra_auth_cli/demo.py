@@ -77,7 +77,7 @@ def demo() -> None:
             # make TLS to the emulator fail on machines that set them for a corporate CA.
             for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AZURE_AUTHORITY_HOST"):
                 lab.unset_env(name)
-            echo(f"Entra ID emulator running at {emulator.authority_host} (tenant {lab.tenant_id})")
+            echo(f"Entra ID emulator running at {emulator.authority_host} ({lab.describe()})")
             try:
                 for name, entry in sorted(installed.items()):
                     try:

@@ -110,12 +110,14 @@ def list_profiles(output: OutputOption = Output.table) -> None:
         return
     for row in rows:
         row["default"] = "*" if row["default"] else ""
+        profile = config.profiles[row["name"]]
+        row["app"], row["tenant"] = profile.app or "", profile.tenant or ""
     columns = [
         ("default", "DEFAULT"),
         ("name", "NAME"),
         ("provider", "PROVIDER"),
-        ("client_id", "CLIENT ID"),
-        ("tenant_id", "TENANT ID"),
+        ("app", "APP"),
+        ("tenant", "TENANT"),
         ("environment", "ENVIRONMENT"),
         ("context_scope", "CONTEXT SCOPE"),
     ]

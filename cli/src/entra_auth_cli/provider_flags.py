@@ -3,7 +3,7 @@
 The CLI declares no provider flag itself: each provider's ``Option`` declarations become click
 options at run time (click's ``Parameter`` objects are how typer builds a command anyway), so
 a third-party provider gets its own flags, help, metavars and docs exactly as a built-in one
-does. An option several providers declare alike (``--client-id``) is one flag; conflicting
+does. An option several providers declare alike (an app's ID, say) is one flag; conflicting
 declarations are left out and reported by ``entra-auth plugins`` (core's ``cli_options``).
 Generated values reach the command through ``ctx.meta`` rather than its signature.
 """

@@ -35,6 +35,17 @@ class Profile:
     environment: str | None = None
     context_scope: str | None = None
 
+    @property
+    def app(self) -> str | None:
+        """The app (or user-assigned identity) the profile signs in as, when it names one."""
+        value = self.options.get("client_id")
+        return str(value) if value is not None else None
+
+    @property
+    def tenant(self) -> str | None:
+        value = self.options.get("tenant_id")
+        return str(value) if value is not None else None
+
     def as_table(self) -> dict[str, Any]:
         table: dict[str, Any] = {"provider": self.provider, **self.options}
         if self.environment:

@@ -126,6 +126,9 @@ class DemoLab:
                 os.environ[name] = value
         self._saved_env.clear()
 
+    def describe(self) -> str:
+        return f"tenant {self.tenant_id}"
+
     @staticmethod
     def new_secret() -> str:
         return secrets.token_urlsafe(32)

@@ -273,9 +273,12 @@ class PluginHost:
     def certificate_store_options(self) -> list[Option]:
         """Options the registered stores read (a PIN reference, a vault URL): valid for every
         provider that uses certificate stores, given through ``--option`` or a profile."""
+        from dataclasses import replace
+
         options: list[Option] = []
         for _plugin, store in self._registered_stores():
-            options.extend(getattr(store, "options", ()) or ())
+            # Stores get no flags of their own: their options go through --option or a profile.
+            options.extend(replace(o, flag="") for o in getattr(store, "options", ()) or ())
         return options
 
     def bound_certificate_stores(self, request: SignInRequest) -> list[CertificateStore]:

@@ -69,8 +69,11 @@ class Option:
 
     @property
     def label(self) -> str:
-        """How messages name the option: its flag, or its key when it has none."""
-        return self.cli_flag or self.name
+        """How messages name the option: its flag; ``--option NAME`` when it has none; its
+        key for a Python-only object."""
+        if self.cli_flag:
+            return self.cli_flag
+        return self.name if self.type == "object" else f"--option {self.name}"
 
     @property
     def cli_metavar(self) -> str:
@@ -226,15 +229,31 @@ class Provider(ABC):
         return f"<Provider {self.name}>"
 
 
+def _client_id(value: Any) -> str:
+    from .identifiers import check_client_id
+
+    return check_client_id(value)
+
+
+def _tenant_id(value: Any) -> str:
+    from .identifiers import check_tenant_id
+
+    return check_tenant_id(value)
+
+
 CLIENT_ID = Option(
     "client_id",
     "Application (client) ID of the app registration.",
     required=True,
     env="AZURE_CLIENT_ID",
+    metavar="GUID",
+    check=_client_id,
 )
 TENANT_ID = Option(
     "tenant_id",
     "Directory (tenant) ID or a verified domain, e.g. contoso.onmicrosoft.com.",
     required=True,
     env="AZURE_TENANT_ID",
+    metavar="TENANT",
+    check=_tenant_id,
 )

@@ -21,7 +21,7 @@ from entra_auth import (
 )
 
 from .hosts import Host, detect_host
-from .identity import Identity
+from .identity import Identity, check_client_id, check_object_id, check_resource_id
 
 __all__ = ["ManagedIdentityProvider", "create_source"]
 
@@ -42,9 +42,21 @@ class ManagedIdentityProvider(Provider):
             "client_id",
             "Client (application) id of a user-assigned identity; leave out for the "
             "system-assigned identity.",
+            metavar="GUID",
+            check=check_client_id,
         ),
-        Option("object_id", "Object (principal) id of a user-assigned identity."),
-        Option("resource_id", "ARM resource id of a user-assigned identity."),
+        Option(
+            "object_id",
+            "Object (principal) id of a user-assigned identity.",
+            metavar="GUID",
+            check=check_object_id,
+        ),
+        Option(
+            "resource_id",
+            "ARM resource id of a user-assigned identity.",
+            metavar="ID",
+            check=check_resource_id,
+        ),
     )
 
     def validate(self, options: Mapping[str, Any]) -> None:

@@ -7,6 +7,7 @@ one id may be given: two could name different identities, and the endpoint would
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,44 @@ if TYPE_CHECKING:
     from .hosts import Host
 
 SYSTEM_ASSIGNED = "SystemAssigned"
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_RESOURCE_ID = re.compile(
+    r"^/subscriptions/[0-9a-f-]{36}/resourcegroups/[-\w._()]{1,90}/providers/"
+    r"microsoft\.managedidentity/userassignedidentities/[-\w]{1,128}$",
+    re.I,
+)
 # Option name -> msal's ManagedIdentity id type (also what the context shows).
 ID_KINDS = {"client_id": "ClientId", "object_id": "ObjectId", "resource_id": "ResourceId"}
 _FLAGS = {"client_id": "--client-id", "object_id": "--object-id", "resource_id": "--resource-id"}
+
+
+def _guid(value: Any, flag: str) -> str:
+    text = str(value).strip()
+    if text and not _GUID.match(text):
+        raise UsageError(
+            f"{flag} must be a GUID like 33333333-3333-3333-3333-333333333333, not {value!r}"
+        )
+    return text  # empty is refused with the system-assigned hint by Identity.from_options
+
+
+def check_client_id(value: Any) -> str:
+    return _guid(value, "--client-id")
+
+
+def check_object_id(value: Any) -> str:
+    return _guid(value, "--object-id")
+
+
+def check_resource_id(value: Any) -> str:
+    """The ARM id shape, checked before it is put into the identity endpoint's query."""
+    text = str(value).strip()
+    if text and not _RESOURCE_ID.match(text):
+        raise UsageError(
+            "--resource-id takes the identity's ARM resource id, e.g. /subscriptions/<GUID>/"
+            "resourceGroups/<group>/providers/Microsoft.ManagedIdentity/"
+            "userAssignedIdentities/<name>"
+        )
+    return text
 
 
 @dataclass(frozen=True)
