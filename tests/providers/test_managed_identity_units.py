@@ -14,7 +14,6 @@ import pytest
 import requests
 
 from entra_auth import UsageError
-from entra_auth.testing import ProviderConformance
 from entra_auth_managed_identity import hosts
 from entra_auth_managed_identity.hosts import detect_host
 from entra_auth_managed_identity.identity import Identity
@@ -228,13 +227,6 @@ def test_absent_ids_mean_system_assigned() -> None:
 def test_resource_id_must_look_like_an_arm_id() -> None:
     with pytest.raises(UsageError, match="ARM resource id"):
         Identity.from_options({"resource_id": "uami-nightly"})
-
-
-class TestManagedIdentityConformance(ProviderConformance):
-    """Core's plugin-author kit applied to this provider (it makes no request in ``create``)."""
-
-    provider_name = "managed-identity"
-    valid_options = {"client_id": "33333333-3333-3333-3333-333333333333"}
 
 
 def test_the_suite_can_never_fall_through_to_the_real_imds() -> None:

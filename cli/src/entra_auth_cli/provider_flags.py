@@ -41,9 +41,9 @@ class ProviderFlagsCommand(TyperCommand):
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
             hint = _unavailable_plugins()
-            if hint:
-                exc.message = f"{exc.message} ({hint})"
-            raise
+            if not hint:
+                raise
+            raise click.UsageError(f"{exc.format_message()} ({hint})", ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         given: dict[str, Any] = {}

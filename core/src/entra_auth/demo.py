@@ -90,8 +90,7 @@ class DemoLab:
         ``issuer`` (from ``new_ca``)."""
         from entra_auth_emulator.pki import make_leaf_cert
 
-        dates = {k: v for k, v in (("not_before", not_before), ("not_after", not_after)) if v}
-        return make_leaf_cert(subject, issuer=issuer, **dates)
+        return make_leaf_cert(subject, issuer=issuer, not_before=not_before, not_after=not_after)
 
     def new_ca(self, subject: str, *, issuer: Any = None) -> Any:
         """A certificate authority for subject name + issuer steps (root, or issued by

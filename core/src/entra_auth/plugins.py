@@ -504,7 +504,7 @@ def create_source(request: SignInRequest) -> TokenSource:
             f"{entry.origin} failed in create: it returned {type(source).__name__}, not a token "
             "source (an object with acquire, context and close)"
         )
-    return GuardedSource(source, entry)  # type: ignore[return-value]
+    return GuardedSource(source, entry)
 
 
 def _reason(exc: BaseException) -> str:
