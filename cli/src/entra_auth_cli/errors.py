@@ -2,9 +2,10 @@
 
 0 success; 1 sign-in refused or failed at Entra or the identity endpoint
 (``AuthenticationError``) and unexpected internal errors; 2 bad usage, input or configuration
-(``UsageError`` and its kin, and command-line parsing errors). Unexpected errors exit 1 rather
-than 2 because the user's input was not shown to be at fault; the line says to rerun with
-``--debug`` for the traceback.
+(``UsageError`` and its kin, command-line parsing errors, and any ``OSError`` that names a
+file: a path the checks did not anticipate is still the user's to fix, not a crash).
+Unexpected errors exit 1 rather than 2 because the user's input was not shown to be at fault;
+the line says to rerun with ``--debug`` for the traceback.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def report(exc: BaseException, *, debug: bool) -> int:
         if isinstance(exc, EntraAuthError):
             message = one_line(str(exc)) or type(exc).__name__
             code = int(exc.exit_code)
+        elif isinstance(exc, OSError) and exc.filename is not None:
+            # A file or folder the checks did not anticipate: still the user's environment
+            # (exit 2), named, never "unexpected".
+            message = f"cannot use {exc.filename}: {exc.strerror or exc}"
+            if exc.filename2 is not None:
+                message = f"cannot use {exc.filename} -> {exc.filename2}: {exc.strerror or exc}"
+            code = EXIT_USAGE
         else:
             detail = one_line(str(exc))
             message = f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else "")

@@ -80,35 +80,44 @@ class Config:
 
 PARSED_CACHE_THRESHOLD = 64 * 1024
 """Config files larger than this keep a parsed copy (see ``read_toml``)."""
+PARSED_CACHE_NAME = "config.parsed"
+PARSED_CACHE_VERSION = 1
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse ``path``; a syntax error names the file, line and column.
+    """Parse ``path`` (an absent file is empty); a syntax error names the file, line and column.
+
+    The file is read with ``files.read_trusted``: a regular file owned by the user or root, not
+    writable by group or others, in a folder others cannot write, up to 16 MiB.
 
     tomllib takes about 25 ms per 1,000 profiles, so a config with thousands of them would slow
-    every command down. A large file's parsed form is therefore kept (with ``marshal``, which
-    holds plain data only) in the cache folder, keyed by a hash of the file's bytes (hashing a
-    megabyte costs about a millisecond), and used while the content is the same; small files
-    are simply parsed.
+    every command down. A large file's parsed form is therefore kept as JSON in the cache
+    folder, stamped with the config's path and the SHA-256 of its bytes (hashing a megabyte
+    costs about a millisecond), and used only while the file says exactly that. The copy can
+    say nothing the file does not: it is read with the same ownership and mode rules (and must
+    be private and not a link), its stamp must match the bytes just read, and any anomaly is a
+    miss that parses the file again; it is never written into a folder others could write.
     """
+    from .files import CONFIG_LIMIT, read_trusted
+
     try:
-        data = path.read_bytes()
+        data = read_trusted(path, limit=CONFIG_LIMIT, what="config file")
     except FileNotFoundError:
         return {}
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
-    stamp: tuple[str, str] | None = None
+    stamp: list[str] | None = None
     if len(data) > PARSED_CACHE_THRESHOLD:
         import hashlib
 
-        stamp = (str(path.resolve()), hashlib.sha256(data).hexdigest())
+        stamp = [str(Path(path).absolute()), hashlib.sha256(data).hexdigest()]
         cached = _load_parsed(stamp)
         if cached is not None:
             return cached
     try:
         parsed = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigurationError(f"config file {path} is not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"config file {path} is not UTF-8 text (bad byte at offset {exc.start})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
     if stamp is not None:
@@ -117,30 +126,55 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def _parsed_cache_file() -> Path:
-    return paths.cache_dir() / "config.parsed"
+    return paths.cache_dir() / PARSED_CACHE_NAME
 
 
-def _load_parsed(stamp: tuple[Any, ...]) -> dict[str, Any] | None:
-    import marshal
+def _load_parsed(stamp: list[str]) -> dict[str, Any] | None:
+    import json
+
+    from .errors import EntraAuthError
+    from .files import CONFIG_LIMIT, read_trusted
 
     try:
-        saved_stamp, data = marshal.loads(_parsed_cache_file().read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        blob = read_trusted(
+            _parsed_cache_file(),
+            limit=4 * CONFIG_LIMIT,
+            what="parsed config copy",
+            private=True,
+            follow_symlinks=False,
+        )
+        saved = json.loads(blob)
+    except (OSError, ValueError, RecursionError, EntraAuthError):
         return None
-    return data if tuple(saved_stamp) == stamp and isinstance(data, dict) else None
+    if (
+        not isinstance(saved, dict)
+        or saved.get("version") != PARSED_CACHE_VERSION
+        or saved.get("stamp") != stamp
+        or not isinstance(saved.get("data"), dict)
+    ):
+        return None
+    data: dict[str, Any] = saved["data"]
+    return data
 
 
-def _store_parsed(stamp: tuple[Any, ...], data: dict[str, Any]) -> None:
-    import marshal
+def _store_parsed(stamp: list[str], data: dict[str, Any]) -> None:
+    import json
 
-    from .files import atomic_write_bytes
+    from .errors import EntraAuthError
+    from .files import atomic_write_text, check_folder
 
     try:
-        blob = marshal.dumps((stamp, data))
-    except ValueError:  # TOML dates and times are not plain data; parse every time then
+        # TOML dates and times have no JSON form, and NaN/inf would not round-trip: parse
+        # such files every time.
+        text = json.dumps(
+            {"version": PARSED_CACHE_VERSION, "stamp": stamp, "data": data}, allow_nan=False
+        )
+    except (TypeError, ValueError):
         return
-    with contextlib.suppress(OSError):
-        atomic_write_bytes(_parsed_cache_file(), blob)
+    folder = _parsed_cache_file().parent
+    with contextlib.suppress(EntraAuthError):
+        check_folder(folder, "the parsed config copy")
+        atomic_write_text(_parsed_cache_file(), text)
 
 
 def parse_config(data: Mapping[str, Any], path: Path, *, exists: bool = True) -> Config:
@@ -168,7 +202,14 @@ def load_config(path: Path | None = None) -> Config:
     file is an empty config."""
     path = path or paths.config_file()
     data = read_toml(path)
-    return parse_config(data, path, exists=path.exists())
+    return parse_config(data, path, exists=bool(data) or _exists(path))
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _tables(path: Path, value: object, what: str) -> dict[str, Mapping[str, Any]]:

@@ -47,10 +47,23 @@ def build_session(
     timeout: tuple[float, float] = (5.0, 30.0),
     retry: RetryPolicy = DEFAULT_POLICY,
 ) -> TimeoutSession:
-    """A session trusting ``ca_bundle`` when given, else ``REQUESTS_CA_BUNDLE`` / system CAs."""
+    """A session trusting ``ca_bundle`` when given, else ``REQUESTS_CA_BUNDLE`` / system CAs.
+
+    The bundle decides whom the credential is sent to, so it is checked like every file
+    entra-auth reads (``files.check_trusted_file``: it exists, is a regular file, and neither it
+    nor its folder is writable by others); a bundle named by ``REQUESTS_CA_BUNDLE`` or
+    ``CURL_CA_BUNDLE`` (a file, or a folder of hashed certificates) must exist. Each failure is
+    a ``ConfigurationError`` naming the path, before any request."""
     session = TimeoutSession(timeout, retry)
     if ca_bundle:
         session.verify = os.path.expanduser(ca_bundle)
+        check_ca_bundle(session.verify, "CA bundle")
+    else:
+        for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            named = os.environ.get(variable)
+            if named:
+                check_ca_bundle(named, f"CA bundle (from {variable})", folder_ok=True)
+                break
     return session
 
 
@@ -61,3 +74,13 @@ def _describe(method: str | bytes, url: str | bytes) -> str:
     if isinstance(url, bytes):
         url = url.decode("ascii", "replace")
     return f"{method} {url.split('?')[0]}"
+
+
+def check_ca_bundle(path: str, what: str, *, folder_ok: bool = False) -> None:
+    """Refuse a CA bundle that is missing, not a regular file, or writable by others."""
+    from .files import check_folder, check_trusted_file
+
+    if folder_ok and os.path.isdir(path):
+        check_folder(path, what)
+        return
+    check_trusted_file(path, what=what)

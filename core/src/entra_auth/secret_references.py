@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import stat
 import sys
 import threading
 from collections.abc import Callable
@@ -173,26 +172,30 @@ def _from_env(name: str) -> str:
 
 
 def _from_file(path_text: str) -> str:
+    """``file:PATH``: a private regular file (mode 0600, the user's or root's, in a folder
+    others cannot write), at most 1 MiB of UTF-8; one trailing newline is dropped."""
+    from .files import SECRET_LIMIT, read_trusted
+
     if not path_text:
         raise SecretReferenceError("file: needs a path, for example file:/run/secrets/app-secret")
-    path = Path(path_text).expanduser()
     try:
-        info = path.stat()
+        path = Path(path_text).expanduser()
+    except RuntimeError:  # ~user that does not exist
+        path = Path(path_text)
+    try:
+        data = read_trusted(
+            path, limit=SECRET_LIMIT, what="secret file", private=True, error=SecretReferenceError
+        )
     except FileNotFoundError:
         raise SecretReferenceError(
             f"secret file {path} (from file:{path_text}) does not exist"
         ) from None
-    except OSError as exc:
-        raise SecretReferenceError(f"cannot read secret file {path}: {exc.strerror}") from None
-    if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SecretReferenceError(
-            f"secret file {path} is readable by group or others (mode "
-            f"{stat.S_IMODE(info.st_mode):o}); run: chmod 600 {path}"
-        )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SecretReferenceError(f"cannot read secret file {path}: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SecretReferenceError(
+            f"secret file {path} is not UTF-8 text (bad byte at offset {exc.start})"
+        ) from None
     value = text.rstrip("\r\n")
     if not value:
         raise SecretReferenceError(f"secret file {path} is empty")

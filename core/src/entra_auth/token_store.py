@@ -3,7 +3,8 @@
 One small file per (connection, scopes) entry rather than one big file: a lookup reads one file
 whatever the number of tenants, profiles and cached tokens (flat cost at 10,000+ entries), a
 write replaces one file atomically, and a process always sees what another wrote last, with no
-lock and no reload logic. Files are 0600 in a 0700 folder.
+lock and no reload logic. Files are 0600 in a 0700 folder, and read as untrusted: a damaged or
+suspicious entry is removed with one warning and the token fetched again.
 
 A cache that cannot be used is reported loudly (a warning on every use), never skipped silently.
 """
@@ -13,13 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
+import stat
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_write_text, ensure_private_dir
+from .errors import EntraAuthError
+from .files import STATE_LIMIT, atomic_write_text, check_folder, ensure_private_dir, read_trusted
 from .tokens import TokenResult
 
 log = logging.getLogger("entra_auth.token_store")
@@ -53,11 +57,20 @@ def _plain(value: object) -> bool:
 
 
 class FileTokenStore:
-    """A ``TokenStore`` (see ``credential.TokenStore``) backed by files under ``folder``."""
+    """A ``TokenStore`` (see ``credential.TokenStore``) backed by files under ``folder``.
+
+    The folder must be the user's and not writable by group or others (else ``load`` refuses
+    with a ``ConfigurationError`` naming the ``chmod``/``chown`` fix). An entry is read with
+    ``files.read_trusted`` (private, no symbolic link, at most 1 MiB): one readable by others
+    is set back to 0600 with a warning; one that is not a regular file, is a link, belongs to
+    another user, is writable by others or is damaged (bad UTF-8, bad JSON, wrong types,
+    impossible numbers) is removed with one warning line and the token is fetched again.
+    """
 
     def __init__(self, folder: Path, partition: str) -> None:
         self.folder = Path(folder)
         self.partition = partition
+        self._folder_checked = False
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.folder)!r}, partition={self.partition!r})"
@@ -66,33 +79,66 @@ class FileTokenStore:
         digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:32]
         return self.folder / f"{self.partition}-{digest}.json"
 
+    def _check_folder(self) -> bool:
+        """False (with a warning) when the folder cannot be used at all; a ``ConfigurationError``
+        when it could be used but others could plant tokens in it."""
+        if self._folder_checked:
+            return True
+        try:
+            info = os.stat(self.folder)
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError) as exc:
+            log.warning(
+                "token cache %s cannot be read (%s); fetching a new token", self.folder, exc
+            )
+            return False
+        if not stat.S_ISDIR(info.st_mode):
+            log.warning(
+                "token cache %s cannot be read (it is not a folder); fetching a new token",
+                self.folder,
+            )
+            return False
+        check_folder(self.folder, "the token cache")
+        self._folder_checked = True
+        return True
+
     def load(self, key: tuple[Any, ...]) -> TokenResult | None:
         path = self._path(key)
+        if not self._check_folder():
+            return None
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = read_trusted(
+                path,
+                limit=STATE_LIMIT,
+                what="token cache entry",
+                private=True,
+                follow_symlinks=False,
+                repair=True,
+            )
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            log.warning(
-                "token cache %s cannot be read (%s); fetching a new token", path, exc.strerror
-            )
+        except EntraAuthError as exc:
+            self._drop(path, str(exc))
             return None
         try:
-            data = json.loads(text)
-            if data.get("version") != FORMAT_VERSION:
-                return None
-            result = TokenResult(
-                token=str(data["access_token"]),
-                expires_on=int(data["expires_on"]),
-                refresh_on=int(data["refresh_on"]) if data.get("refresh_on") else None,
-                token_type=str(data.get("token_type") or "Bearer"),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            log.warning("token cache entry %s is damaged; it will be replaced", path)
+            result = parse_entry(raw)
+        except DamagedEntry as exc:
+            self._drop(path, f"token cache entry {path} is damaged ({exc})")
             return None
-        if result.expires_on <= time.time():
+        if result is None or result.expires_on <= time.time():
             return None
         return result
+
+    def _drop(self, path: Path, why: str) -> None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("%s; it cannot be removed (%s): remove it by hand", why, exc.strerror)
+            return
+        log.warning("%s; removed it, a new token will be fetched", why)
 
     def save(self, key: tuple[Any, ...], result: TokenResult) -> None:
         path = self._path(key)
@@ -105,13 +151,15 @@ class FileTokenStore:
         }
         try:
             ensure_private_dir(self.folder)
-            atomic_write_text(path, json.dumps(payload))
-        except OSError as exc:
+            check_folder(self.folder, "the token cache")
+            atomic_write_text(path, json.dumps(payload), what="token cache entry")
+        except (OSError, EntraAuthError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             log.warning(
                 "token cache %s cannot be written (%s): tokens will not persist between "
                 "processes; fix the folder's permissions or use --context-scope Process",
                 self.folder,
-                exc.strerror,
+                reason,
             )
 
     def clear(self) -> int:
@@ -127,4 +175,53 @@ class FileTokenStore:
                 removed += 1
             except FileNotFoundError:
                 pass
+            except OSError as exc:
+                log.warning("token cache entry %s cannot be removed (%s)", entry, exc.strerror)
         return removed
+
+
+class DamagedEntry(ValueError):
+    """A token cache entry that cannot be what ``save`` wrote."""
+
+
+_MAX_TIME = 2**40  # year 36812: beyond it a number is damage, not a date
+
+
+def parse_entry(raw: bytes) -> TokenResult | None:
+    """The token an entry holds; None for another format version; ``DamagedEntry`` for
+    anything ``save`` could not have written."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DamagedEntry(f"not UTF-8 at byte {exc.start}") from None
+    except RecursionError:
+        raise DamagedEntry("nested too deeply") from None
+    except ValueError as exc:
+        raise DamagedEntry(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise DamagedEntry(f"a JSON {type(data).__name__}, not an object")
+    if data.get("version") != FORMAT_VERSION:
+        return None
+    token = data.get("access_token")
+    if not isinstance(token, str) or not token or not token.isascii() or not token.isprintable():
+        raise DamagedEntry("access_token is not a token")
+    token_type = data.get("token_type")
+    if token_type is None:
+        token_type = "Bearer"
+    if not isinstance(token_type, str):
+        raise DamagedEntry("token_type is not a string")
+    refresh_on = data.get("refresh_on")
+    return TokenResult(
+        token=token,
+        expires_on=_timestamp(data.get("expires_on"), "expires_on"),
+        refresh_on=_timestamp(refresh_on, "refresh_on") if refresh_on else None,
+        token_type=token_type,
+    )
+
+
+def _timestamp(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DamagedEntry(f"{name} is not a number")
+    if not (isinstance(value, int) or math.isfinite(value)) or not 0 <= value < _MAX_TIME:
+        raise DamagedEntry(f"{name} is out of range")
+    return int(value)
