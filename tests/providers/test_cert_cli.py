@@ -113,7 +113,7 @@ def test_cli_subject_name_and_issuer(run, register_app, issuing_chain, tmp_path:
         (("--certificate-thumbprint", "AB" * 20), 2, "no usable certificate with thumbprint"),
         (("--certificate-name", "CN=nobody"), 2, "no usable certificate with subject"),
         (("--certificate", "/nonexistent/app.pem"), 2, "does not exist"),
-        (("--certificate", "/"), 2, "is a folder, not a file"),
+        (("--certificate", "/"), 2, "is a folder, not a regular file"),
         (("--certificate", "/etc/passwd"), 2, "is neither PEM nor PKCS#12"),
         (("--certificate-name", "="), 2, "is not a distinguished name"),
     ],
@@ -197,10 +197,11 @@ def test_cli_no_match_lists_candidates_and_how_to_fix(
     assert "to fix, put the certificate with its unencrypted private key" in line
 
 
-def test_cli_warns_about_a_readable_key_file(run, register_app, app_cert, tmp_path: Path) -> None:
+def test_cli_refuses_a_readable_key_file(run, register_app, app_cert, tmp_path: Path) -> None:
     app = register_app(certificates=[app_cert])
     path = app_cert.write_pem(tmp_path / "app.pem")
     path.chmod(0o640)
     result = run("connect", *app.cli_ids(), "--certificate", str(path), "--no-welcome")
-    assert result.returncode == 0, result.stderr
-    assert "accessible by group or others (mode 0640)" in one_line(result)
+    assert result.returncode == 2, result.stderr
+    line = one_line(result)
+    assert "accessible by group or others (mode 0640)" in line and f"chmod 600 {path}" in line

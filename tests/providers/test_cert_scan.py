@@ -63,6 +63,7 @@ def test_a_pem_listing_its_ca_first_is_found_by_the_leaf(
     (folder / "ca-first.pem").write_bytes(
         intermediate.cert_pem() + leaf.cert_pem() + leaf.key_pem()
     )
+    (folder / "ca-first.pem").chmod(0o600)  # a key file: private, or it is refused
     monkeypatch.setenv("ENTRA_AUTH_CERT_PATH", str(folder))
     app = register_app(certificates=[leaf])
     cred = entra_auth.connect(
@@ -79,6 +80,7 @@ def test_a_key_that_belongs_to_another_certificate_in_the_file_is_passed_over(
     (folder / "mixed.pem").write_bytes(
         app_cert.cert_pem() + other_cert.cert_pem() + other_cert.key_pem()
     )
+    (folder / "mixed.pem").chmod(0o600)  # a key file: private, or it is refused
     monkeypatch.setenv("ENTRA_AUTH_CERT_PATH", str(folder))
     app = register_app(certificates=[app_cert])
     with pytest.raises(CertificateError) as raised:

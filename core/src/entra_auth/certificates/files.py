@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CertificateError
 from .bundle import CertificateBundle
-from .keys import is_rsa, require_rsa, warn_if_readable_by_others
+from .keys import is_rsa, require_private_key_file, require_rsa
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -76,8 +76,8 @@ class ParsedFile:
                 f"{where}: the private key does not belong to any certificate in it "
                 f"({self.key_path or self.path}); pair the key with its own certificate"
             )
-        # Warned here, when the key is about to be used, not for every file a scan reads.
-        warn_if_readable_by_others(self.key_path or self.path)
+        # Checked here, when the key is about to be used, not for every file a scan reads.
+        require_private_key_file(self.key_path or self.path)
         return CertificateBundle(leaf, key, self.chain, source or str(self.path))
 
 
@@ -157,21 +157,23 @@ def peek_certificate_file(path: str | os.PathLike[str]) -> ParsedFile:
 
 
 def _identity(path: Path) -> tuple[str, int, int, int]:
-    st = path.stat()
-    return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    try:
+        st = path.stat()
+        return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise CertificateError(f"certificate file {path} cannot be read: {exc}") from None
 
 
 def _read(path: Path, what: str) -> bytes:
+    """The file's bytes through ``files.read_trusted``: a regular file (a FIFO fails at once
+    instead of hanging), the user's or root's, not writable by others, at most 1 MiB (a 2 GB
+    file given by mistake is refused by its size, not read)."""
+    from ..files import SECRET_LIMIT, read_trusted
+
     try:
-        return path.read_bytes()
+        return read_trusted(path, limit=SECRET_LIMIT, what=what, error=CertificateError)
     except FileNotFoundError:
         raise CertificateError(f"{what} {path} does not exist") from None
-    except IsADirectoryError:
-        raise CertificateError(f"{what} {path} is a folder, not a file") from None
-    except PermissionError:
-        raise CertificateError(f"{what} {path} cannot be read: permission denied") from None
-    except OSError as exc:
-        raise CertificateError(f"{what} {path} cannot be read: {exc.strerror}") from None
 
 
 def _sibling_key(file: Path) -> Path | None:

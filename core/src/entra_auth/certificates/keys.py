@@ -1,4 +1,4 @@
-"""Private keys: which kinds Entra can use, and ssh's care about who can read the file.
+"""Private keys: which kinds Entra can use, and ssh's rule about who may read the file.
 
 Entra verifies client assertions signed with RS256 or PS256 only, so an EC or EdDSA key would
 sign an assertion Entra rejects with a vague AADSTS error; we refuse it up front and say why.
@@ -6,7 +6,6 @@ sign an assertion Entra rejects with a vague AADSTS error; we refuse it up front
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from pathlib import Path
@@ -16,10 +15,6 @@ from ..errors import CertificateError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-
-log = logging.getLogger("entra_auth.certificates")
-
-_warned: set[tuple[str, int]] = set()
 
 
 def key_kind(key: Any) -> str:
@@ -57,24 +52,18 @@ def require_rsa(key: Any, where: str) -> RSAPrivateKey:
     )
 
 
-def warn_if_readable_by_others(path: Path) -> None:
-    """Warn once per file and mode, in one line, when group or others can read a key file.
-
-    ssh refuses such a key; we only warn, because a key in a shared CI folder may be protected
-    by other means, but the admin should know."""
+def require_private_key_file(path: Path) -> None:
+    """Refuse, as ssh does, a file holding a private key that group or others can read, write
+    or run (mode & 077); checked when the key is about to be used, not for every file a store
+    scan peeks at. POSIX only."""
+    if os.name != "posix":
+        return
     try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return
-    if not mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return
-    marker = (str(path), mode)
-    if marker in _warned:
-        return
-    _warned.add(marker)
-    log.warning(
-        "private key file %s is accessible by group or others (mode %04o); run: chmod 600 %s",
-        path,
-        stat.S_IMODE(mode),
-        path,
-    )
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except (OSError, ValueError) as exc:
+        raise CertificateError(f"private key file {path} cannot be checked: {exc}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise CertificateError(
+            f"private key file {path} is accessible by group or others (mode {mode:04o}); "
+            f"a private key must be yours alone: run: chmod 600 {path}"
+        )

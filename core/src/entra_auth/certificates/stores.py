@@ -88,6 +88,8 @@ class FolderStore:
             return []
         except PermissionError:
             raise CertificateError(f"{self.name} cannot be listed: permission denied") from None
+        except (OSError, ValueError) as exc:
+            raise CertificateError(f"{self.name} cannot be listed: {exc}") from None
         return [
             p
             for p in entries
@@ -98,7 +100,13 @@ class FolderStore:
         ]
 
     def candidates(self) -> Iterator[StoredCertificate]:
+        """Every certificate file of the folder; one problem entry, and no certificate from it,
+        when the folder belongs to another user or others can write it (they could plant a
+        certificate there)."""
+        from ..files import check_folder
+
         try:
+            check_folder(self.path, f"the {self.label} certificates", error=CertificateError)
             files = self.files()
         except CertificateError as exc:
             yield StoredCertificate(str(self.path), problem=str(exc))
