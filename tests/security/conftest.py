@@ -20,12 +20,19 @@ def run_cli() -> Run:
     """Run the CLI with this test's environment (as fixtures have set ``os.environ``); a hang
     (a FIFO read) fails the test after 20 s instead of blocking the suite."""
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> Result:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        stdin: str = "",
+        prefix: tuple[str, ...] | list[str] = (),
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> Result:
         environ = {**os.environ, **(env or {})}
         completed = subprocess.run(
-            [sys.executable, "-m", "entra_auth_cli", *args],
+            [*prefix, sys.executable, "-m", "entra_auth_cli", *args],
             env=environ,
             input=stdin,
+            preexec_fn=preexec_fn,
             capture_output=True,
             text=True,
             timeout=20,

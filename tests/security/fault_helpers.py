@@ -80,3 +80,16 @@ def sparse(path: Path, size: int = 2 * 1024**3) -> Path:
         handle.truncate(size)
     os.chmod(path, 0o600)
     return path
+
+
+def no_root_bypass() -> list[str]:
+    """A command prefix that runs the CLI as root without the capabilities that let root
+    ignore file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so a read-only folder is
+    read-only to it as to any user; empty when not root."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to test read-only folders as root"
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--"]

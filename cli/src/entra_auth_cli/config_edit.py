@@ -11,7 +11,9 @@ untouched entries is kept either way.
 
 Every change runs under ``files.file_lock(config)`` as one read-modify-write cycle and lands
 with ``files.atomic_write_text`` (0600, fsync, rename), so concurrent ``profile add`` processes
-never lose each other's profiles and a reader never sees half a file. A change that is refused
+never lose each other's profiles and a reader never sees half a file. A ``config.toml`` that is
+a symbolic link (a dotfiles repository) is written through to the link's target, which keeps its
+mode, so the link stays a link. A change that is refused
 raises before anything is written: the file stays byte-identical.
 """
 
@@ -214,7 +216,7 @@ def editing_config() -> Iterator[tuple[Any, ConfigText]]:
     """
     from entra_auth import paths
     from entra_auth.config import parse_config, read_toml
-    from entra_auth.files import atomic_write_text, file_lock
+    from entra_auth.files import CONFIG_LIMIT, atomic_write_text, file_lock, read_trusted
 
     from .output import warn
 
@@ -224,7 +226,7 @@ def editing_config() -> Iterator[tuple[Any, ConfigText]]:
         data = read_toml(path)
         config = parse_config(data, path, exists=path.exists())
         try:
-            before = path.read_text(encoding="utf-8")
+            before = read_trusted(path, limit=CONFIG_LIMIT, what="config file").decode("utf-8")
         except FileNotFoundError:
             before = ""
         document = ConfigText(before, data)
@@ -232,7 +234,7 @@ def editing_config() -> Iterator[tuple[Any, ConfigText]]:
         after = document.render()
         parse_config(tomllib.loads(after), path)
         if after != before:
-            atomic_write_text(path, after)
+            atomic_write_text(path, after, what="config file")
             log.debug(
                 "wrote %s (%s)", path, "rewritten by tomli-w" if document.rewritten else "edited"
             )

@@ -59,52 +59,126 @@ def connection_file() -> Path:
 
 
 def save(connection: SavedConnection) -> Path:
-    from entra_auth.files import atomic_write_text
+    from entra_auth.files import atomic_write_text, check_folder
 
     path = connection_file()
-    atomic_write_text(path, connection.to_json())
+    check_folder(path.parent, "the saved connection")
+    atomic_write_text(path, connection.to_json(), what="saved connection")
     return path
+
+
+_FIX = "run entra-auth disconnect, then entra-auth connect again"
 
 
 def load() -> SavedConnection:
     """The saved connection; a ``UsageError`` (exit 2) that says how to connect when there is
-    none or it cannot be read."""
-    from entra_auth import UsageError
+    none, and a ``ConfigurationError`` with the fix when it cannot be trusted or read (see
+    ``files.read_trusted``: regular file, the user's, not writable by others, 1 MiB at most).
+    """
+    from entra_auth import ConfigurationError, UsageError
+    from entra_auth.files import STATE_LIMIT, read_trusted
 
     path = connection_file()
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = read_trusted(path, limit=STATE_LIMIT, what="saved connection")
     except FileNotFoundError:
         raise UsageError(
             "not connected; run entra-auth connect with a sign-in method (see entra-auth "
             "connect --help), or pass --profile NAME"
         ) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read the saved connection {path}: {exc.strerror}") from None
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{exc}; or {_FIX}") from None
     try:
-        data = json.loads(raw)
-        if data.get("version") != FORMAT_VERSION:
-            raise ValueError(f"format version {data.get('version')!r}")
-        known = {k: data[k] for k in SavedConnection.__dataclass_fields__ if k in data}
-        return SavedConnection(**known)
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise UsageError(
-            f"the saved connection {path} is unreadable ({exc}); run entra-auth disconnect, "
-            "then entra-auth connect again"
+        return parse_connection(raw)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"the saved connection {path} is damaged ({exc}); {_FIX}"
         ) from None
 
 
+def parse_connection(raw: bytes) -> SavedConnection:
+    """A ``SavedConnection`` from the file's bytes; ``ValueError`` saying what is wrong with
+    anything ``save`` could not have written."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 at byte {exc.start}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {type(data).__name__}, not an object")
+    if data.get("version") != FORMAT_VERSION:
+        raise ValueError(f"format version {data.get('version')!r}, expected {FORMAT_VERSION}")
+    for name, kind in _FIELDS.items():
+        if name in data and not isinstance(data[name], kind):
+            raise ValueError(f"{name} is a JSON {_json_type(data[name])}, not {_WORDS[kind]}")
+    for name in ("provider", "options", "environment", "context_scope", "context"):
+        if name not in data:
+            raise ValueError(f"{name} is missing")
+    if not all(isinstance(v, str) for v in data["environment"].values()):
+        raise ValueError("environment holds a value that is not a string")
+    if not all(isinstance(v, str) for v in data.get("kept_in_keyring", [])):
+        raise ValueError("kept_in_keyring holds a value that is not a string")
+    known = {k: data[k] for k in SavedConnection.__dataclass_fields__ if k in data}
+    return SavedConnection(**known)
+
+
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "provider": str,
+    "options": dict,
+    "environment": dict,
+    "context_scope": str,
+    "context": dict,
+    "profile": (str, type(None)),
+    "kept_in_keyring": list,
+    "partition": (str, type(None)),
+    "connected_at": str,
+}
+_WORDS: dict[type | tuple[type, ...], str] = {
+    str: "a string",
+    dict: "an object",
+    list: "a list",
+    (str, type(None)): "a string or null",
+}
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {str: "string", int: "number", float: "number", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def forget() -> SavedConnection | None:
-    """Remove the saved connection; what was forgotten, or None when there was nothing."""
+    """Remove the saved connection; what was forgotten, or None when there was nothing.
+
+    Works whatever is there: a damaged, foreign or untrusted file (or a FIFO, a socket, a link,
+    an empty folder) is removed without being read (its cached tokens cannot be found then)."""
+    from entra_auth import EntraAuthError
+    from entra_auth.files import FileWriteError
+
     path = connection_file()
     try:
         previous: SavedConnection | None = load()
-    except Exception:
+    except EntraAuthError:
         previous = None
     try:
-        path.unlink()
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()
+        else:
+            path.unlink()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise FileWriteError(
+            f"cannot remove the saved connection {path}: {exc.strerror}; remove it by hand "
+            f"(rm -r {path})"
+        ) from None
     return previous or SavedConnection("unknown", {}, {}, "Process", {})
 
 
