@@ -119,6 +119,11 @@ def open_credential(
     )
     if store is None and request.context_scope == "CurrentUser":
         store = FileTokenStore(cache_folder(), request.partition)
+    if fetch_token and store is not None:
+        # Connecting proves the credential: its first token comes from Entra, never from a
+        # cache entry another sign-in (perhaps with another secret behind the same reference)
+        # left there.
+        store = _ProvingStore(store)
     default_scopes = _scopes(scopes) or (env.default_scope,)
     credential = EntraCredential(
         (lambda: create_source(request)) if defer_create else create_source(request),
@@ -134,6 +139,24 @@ def open_credential(
             credential.close()
             raise
     return credential
+
+
+class _ProvingStore:
+    """A token store that reads nothing until this credential has saved a token of its own."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+        self._proven = False
+
+    def load(self, key: Any) -> Any:
+        return self._store.load(key) if self._proven else None
+
+    def save(self, key: Any, result: Any) -> None:
+        self._store.save(key, result)
+        self._proven = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 def _scopes(scopes: Iterable[str] | str | None) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from .claims import token_claims
 from .context import EntraContext
-from .errors import TenantNotAllowedError
+from .errors import AuthenticationError, TenantNotAllowedError
 from .http_retry import no_retries
 from .providers import TokenSource
 from .tokens import (
@@ -43,6 +43,9 @@ log = logging.getLogger("entra_auth.credential")
 REFRESH_BEFORE_EXPIRY = 300
 """Seconds before expiry at which a token is refreshed when the service gives no refresh_on."""
 EXPIRY_MARGIN = 30
+OUTAGE_MARGIN = 300
+"""During an outage (5xx, throttling, unreachable) a cached token still valid for at least
+this many seconds is served, with one warning; an expired one never is."""
 """A cached token this close to expiry is not handed out: it could expire in flight."""
 REFRESH_RETRY_DELAY = 30.0
 """Seconds a failed background refresh waits before the next attempt (azure-identity's 30 s)."""
@@ -141,6 +144,7 @@ class EntraCredential:
         default_scopes: tuple[str, ...],
         store: TokenStore | None = None,
         additionally_allowed_tenants: str | Iterable[str] = (),
+        outage_margin: float = OUTAGE_MARGIN,
     ) -> None:
         # A factory defers building the source (reading keys, importing msal) until a token
         # is really needed: a warm persisted cache then costs neither.
@@ -161,6 +165,7 @@ class EntraCredential:
         self._home_tenant = (context.tenant_id or "").lower() or None
         self.additionally_allowed_tenants = parse_tenants(additionally_allowed_tenants)
         self._source_takes_cae: bool | None = None
+        self.outage_margin = outage_margin
         self.requests_made = 0
         """How many times the token source was asked for a token (for diagnostics)."""
 
@@ -364,17 +369,56 @@ class EntraCredential:
                         return entry
         source = self._ensure_source()
         self.requests_made += 1
-        if cae and self._takes_cae(source):
-            result = source.acquire(wanted, claims=claims, tenant_id=tenant_id, enable_cae=True)  # type: ignore[call-arg]
-        else:
-            # A source without CAE support (a managed identity) gets a plain token, as
-            # azure-identity's managed identity credential does.
-            result = source.acquire(wanted, claims=claims, tenant_id=tenant_id)
+        try:
+            if cae and self._takes_cae(source):
+                result = source.acquire(
+                    wanted,
+                    claims=claims,
+                    tenant_id=tenant_id,
+                    enable_cae=True,  # type: ignore[call-arg]
+                )
+            else:
+                # A source without CAE support (a managed identity) gets a plain token, as
+                # azure-identity's managed identity credential does.
+                result = source.acquire(wanted, claims=claims, tenant_id=tenant_id)
+        except AuthenticationError as exc:
+            fallback = None if claims else self._outage_fallback(exc, key, store_key)
+            if fallback is None:
+                raise
+            return fallback
         entry = _Entry.from_result(result)
         if self._store is not None:
             self._store.save(store_key, result)
         self._remember(key, wanted, tenant_id, entry)
         return entry
+
+    def _outage_fallback(
+        self, exc: AuthenticationError, key: CacheKey, store_key: tuple[Any, ...]
+    ) -> _Entry | None:
+        """The cached token to serve while Entra is down, or None: only for outages (5xx,
+        408/429, unreachable), never for a refusal, and only a token valid long enough."""
+        status = getattr(exc, "status", None)
+        outage = (status is None and not exc.error_codes) or (
+            status is not None and (status >= 500 or status in (408, 429))
+        )
+        if not outage:
+            return None
+        candidates = [self._cache.get(key)]
+        if self._store is not None:
+            stored = self._store.load(store_key)
+            candidates.append(_Entry.from_result(stored) if stored is not None else None)
+        deadline = time.time() + self.outage_margin
+        for entry in candidates:
+            if entry is not None and entry.usable_until >= deadline:
+                left = int(entry.usable_until - time.time())
+                log.warning(
+                    "serving a cached token (valid for %d more seconds) because the identity "
+                    "service failed: %s",
+                    left,
+                    exc,
+                )
+                return entry
+        return None
 
     def _takes_cae(self, source: TokenSource) -> bool:
         """Whether the source's ``acquire`` accepts ``enable_cae`` (core's msal sources do;

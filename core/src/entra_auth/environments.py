@@ -94,14 +94,48 @@ DEFAULT_ENVIRONMENT = "Global"
 
 
 def validate_url(value: str, what: str) -> str:
-    """Refuse anything but an absolute https (or loopback http) URL, before any request."""
-    parts = urlsplit(value)
+    """Refuse anything but an absolute https (or loopback http) URL naming only a host (and a
+    port): no credentials, path, query or fragment, since whatever it names receives secrets.
+    The message never repeats a URL's userinfo."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{what} must be a URL such as https://login.example.com")
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(
+            f"{what} {_safe(value)!r} has an invalid port; write https://host[:port]"
+        ) from None
     loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigurationError(f"{what} {value!r} is not a URL; write it as https://host")
+        raise ConfigurationError(f"{what} {_safe(value)!r} is not a URL; write it as https://host")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            f"{what} must not carry a user name or password ({_safe(value)!r}); credentials go "
+            "in secret references, never in URLs"
+        )
     if parts.scheme == "http" and not loopback:
-        raise ConfigurationError(f"{what} {value!r} must use https (http is allowed on loopback)")
-    return value.rstrip("/")
+        raise ConfigurationError(
+            f"{what} {_safe(value)!r} must use https (http is allowed on loopback)"
+        )
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ConfigurationError(f"{what} {_safe(value)!r} must not have a query or fragment")
+    if parts.path.strip("/"):
+        raise ConfigurationError(
+            f"{what} {_safe(value)!r} must be the host only (no path), e.g. https://login.example.com"
+        )
+    if port == 0:
+        raise ConfigurationError(f"{what} {_safe(value)!r} has an invalid port")
+    return value.strip().rstrip("/")
+
+
+def _safe(value: str) -> str:
+    """``value`` without any ``user:password@`` part, for messages."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value
+    host, slash, tail = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{tail}"
 
 
 def resolve_environment(

@@ -67,12 +67,33 @@ class CertificateClientSource(ConfidentialClientSource):
             ) from None
 
 
+def check_dates(bundle: CertificateBundle) -> None:
+    from datetime import UTC, datetime
+
+    from ..errors import CertificateError
+
+    now = datetime.now(UTC)
+    shown = f"{bundle.subject} [{bundle.thumbprint}] from {bundle.source}"
+    if bundle.not_after < now:
+        raise CertificateError(
+            f"the certificate {shown} expired on {bundle.not_after:%Y-%m-%d %H:%M} UTC; renew "
+            "it and upload the new certificate to the app registration"
+        )
+    if bundle.not_before > now:
+        raise CertificateError(
+            f"the certificate {shown} is not valid until {bundle.not_before:%Y-%m-%d %H:%M} UTC; "
+            "check this machine's clock, or wait"
+        )
+
+
 def certificate_token_source(
     settings: ProviderSettings, bundle: CertificateBundle
 ) -> ConfidentialClientSource:
     """A confidential-client token source signing with ``bundle``, honouring the shared
     ``signing_algorithm`` and ``send_certificate_chain`` options, with the certificate's
-    thumbprint and subject in the context."""
+    thumbprint and subject in the context. A certificate outside its validity dates is refused
+    here, with its dates, rather than sent to Entra."""
+    check_dates(bundle)
     algorithm = signing_algorithm(settings.get("signing_algorithm", "PS256"))
     send_chain = bool(settings.get("send_certificate_chain", False))
     return CertificateClientSource(
