@@ -7,6 +7,7 @@ silently turns into an app that signs in without the credential the author meant
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -173,18 +174,21 @@ class AppRegistration:
 
 
 def normalize_subject(subject: str | x509.Name) -> str:
-    """A distinguished name in one comparable spelling (RFC 4514, case-folded), so that
-    ``CN=app, O=Contoso`` in a config and the certificate's subject compare equal."""
+    """A distinguished name in one comparable spelling, so that ``CN=app, O=Contoso`` in a
+    config matches the certificate whichever order its tools print RDNs in (OpenSSL and .NET
+    disagree): attributes case-folded and sorted."""
     if isinstance(subject, x509.Name):
         name = subject
     else:
+        text = re.sub(r"(?<!\\)\s*([,+])\s*", r"\1", subject.strip())
         try:
-            name = x509.Name.from_rfc4514_string(subject.strip())
+            name = x509.Name.from_rfc4514_string(text)
         except ValueError:
             raise ConfigError(f"not a distinguished name (CN=...): {subject!r}") from None
         if not list(name):
             raise ConfigError(f"not a distinguished name (CN=...): {subject!r}")
-    return name.rfc4514_string().casefold()
+    parts = sorted(x509.Name([attribute]).rfc4514_string().casefold() for attribute in name)
+    return ",".join(parts)
 
 
 def _check_version(version: object, where: str) -> None:
