@@ -15,7 +15,6 @@ from emulator_helpers import GRAPH, GRAPH_SCOPE, TENANT, cca, new_client_id, ses
 from entra_auth_emulator import Emulator
 from entra_auth_emulator.pki import CertifiedKey, make_leaf_cert
 
-
 VAULT = "https://vault.azure.net"
 
 
