@@ -58,6 +58,12 @@ def _url_host(host: str) -> str:
     return host
 
 
+def https_url(url_host: str, port: int) -> str:
+    """The authority URL; Entra's URLs never spell the default port, and neither do these (an
+    emulator served as ``https://login.example`` must not advertise ``:443``)."""
+    return f"https://{url_host}" if port == 443 else f"https://{url_host}:{port}"
+
+
 class Emulator:
     """A running Entra ID + managed identity emulator on background threads.
 
@@ -170,9 +176,7 @@ class Emulator:
                     f"{exc.strerror or exc}"
                 ) from None
             url_host = _url_host(self.host)
-            # Entra's URLs never spell the default port; neither do the emulator's.
-            https_port = "" if listeners[0].port == 443 else f":{listeners[0].port}"
-            self.authority_host = f"https://{url_host}{https_port}"
+            self.authority_host = https_url(url_host, listeners[0].port)
             http_base = f"http://{url_host}:{listeners[1].port}"
             self.imds_endpoint = http_base
             self.identity_endpoint = http_base + APP_SERVICE_PATH
