@@ -51,7 +51,10 @@ def test_msal_certificate_flow_with_60s_tokens_gets_a_second_token(
     second = app.acquire_token_for_client([GRAPH_SCOPE])
     assert first["expires_in"] == 60 and "access_token" in second, second
     assert second["token_source"] == "identity_provider"
-    assert [r["status"] for r in token_requests(emu)] == [200, 200]
+    # Only this app's requests: a client of an earlier test may still be refreshing in the
+    # background on the shared emulator.
+    mine = [r for r in token_requests(emu) if r.get("client_id") == client_id]
+    assert [r["status"] for r in mine] == [200, 200]
 
 
 def test_strict_jti_refuses_reuse(tmp_path, app_cert: CertifiedKey) -> None:
