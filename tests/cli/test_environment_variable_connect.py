@@ -52,6 +52,7 @@ def test_certificate_variant_with_password_and_chain(
         display_name="Contoso SN+I",
         roles=["User.Read.All"],
         trusted_issuers=[root.certificate],
+        trusted_subjects=[leaf.certificate.subject.rfc4514_string()],
     )
     password = secrets.token_urlsafe(12)
     pem = tmp_path / "app.pem"

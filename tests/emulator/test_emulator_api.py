@@ -32,6 +32,7 @@ client_id = "c1"
 secrets = ["cfg-SECRET-1"]
 certificates = ["certs/app.pem"]
 trusted_issuers = ["certs/ca.pem"]
+trusted_subjects = ["CN=Automation, O=Contoso"]
 token_lifetime = 600
 
 [[managed_identities]]
@@ -46,6 +47,7 @@ tenant_id = "t1"
     (entry,) = loaded.apps
     assert entry.certificates[0] == app.certificate
     assert entry.trusted_issuers[0] == ca.certificate
+    assert entry.trusted_subjects == ("cn=automation,o=contoso",)  # order and case do not matter
     assert entry.token_lifetime == 600
     assert "cfg-SECRET-1" not in repr(entry)  # secrets stay out of reprs and logs
     user, system = loaded.managed_identities

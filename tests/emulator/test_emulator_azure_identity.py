@@ -61,7 +61,9 @@ def test_certificate_credential_subject_name_issuer(
 ) -> None:
     leaf = make_leaf_cert("CN=azure-identity-sni", issuer=issuing_ca)
     client_id = new_client_id()
-    emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca])
+    emu.register_app(
+        TENANT, client_id, trusted_issuers=[issuing_ca], trusted_subjects=["CN=azure-identity-sni"]
+    )
     path = leaf.write_pem(tmp_path / "sni.pem", with_chain=True)
     with_chain = CertificateCredential(
         TENANT, client_id, str(path), send_certificate_chain=True, **options(emu)

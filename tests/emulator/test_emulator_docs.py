@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from entra_auth_emulator import config, errors, faults, service
+from entra_auth_emulator import config, errors, faults, managed_identity, service
 from entra_auth_emulator.__main__ import build_parser
 
 DOC = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text()
@@ -27,12 +27,26 @@ def cli_options() -> list[str]:
     "name",
     [
         *cli_options(),
-        *sorted(config._APP_KEYS | config._MI_KEYS),
+        *sorted(
+            config.APP_KEYS
+            | config.MI_KEYS
+            | config.TENANT_KEYS
+            | config.RESOURCE_KEYS
+            | config.FEDERATED_KEYS
+            | config.SECRET_KEYS
+            | config.TOP_LEVEL_KEYS
+        ),
         *sorted(faults._KEYS),
         *faults.ENDPOINTS,
         "/_emulator/requests",
         "/_emulator/faults",
         "/_emulator/reset",
+        "/_emulator/federated-token",
+        "/_emulator/apps",
+        "/_emulator/tenants",
+        "/_emulator/managed-identities",
+        "/_emulator/resources",
+        "oidc_issuer",
         "authority_host",
         "ca_bundle",
         "imds_endpoint",
@@ -55,6 +69,7 @@ def test_documented(name: str) -> None:
     sorted(
         set(re.findall(r"\b(\d{5,7}),", Path(errors.__file__).read_text()))
         | set(re.findall(r"\b(\d{5,7}),", Path(service.__file__).read_text()))
+        | set(re.findall(r"AADSTS(\d{5,7})", Path(managed_identity.__file__).read_text()))
     ),
 )
 def test_aadsts_codes_documented(code: str) -> None:

@@ -15,12 +15,13 @@ from emulator_helpers import GRAPH, GRAPH_SCOPE, TENANT, cca, new_client_id, ses
 from entra_auth_emulator import Emulator
 from entra_auth_emulator.pki import CertifiedKey, make_leaf_cert
 
+VAULT = "https://vault.azure.net"
+
 
 def verify_with_jwks(emu: Emulator, http: requests.Session, token: str, audience: str) -> dict:
-    """Verify like a resource server would: OIDC document -> jwks_uri -> key by kid."""
-    oidc = http.get(
-        f"{emu.authority(TENANT)}/v2.0/.well-known/openid-configuration", timeout=10
-    ).json()
+    """Verify like a resource server (Key Vault, a v1.0 resource) would: the tenant's v1 OIDC
+    document -> jwks_uri -> key by kid, issuer ``https://sts.windows.net/<tid>/``."""
+    oidc = http.get(f"{emu.authority(TENANT)}/.well-known/openid-configuration", timeout=10).json()
     jwks = http.get(oidc["jwks_uri"], timeout=10).json()
     kid = jwt.get_unverified_header(token)["kid"]
     (key,) = [k for k in jwks["keys"] if k["kid"] == kid]
@@ -42,11 +43,11 @@ def test_client_secret(emu: Emulator, http: requests.Session) -> None:
         roles=["Group.Read.All", "User.Read.All"],
         secrets=["first", "s3cr3t~value"],
     )
-    result = cca(emu, client_id, "s3cr3t~value").acquire_token_for_client([GRAPH_SCOPE])
+    result = cca(emu, client_id, "s3cr3t~value").acquire_token_for_client([f"{VAULT}/.default"])
     assert "access_token" in result, result
     assert result["token_type"] == "Bearer"
-    claims = verify_with_jwks(emu, http, result["access_token"], GRAPH)
-    assert claims["iss"] == f"{emu.authority_host}/{TENANT}/v2.0"
+    claims = verify_with_jwks(emu, http, result["access_token"], VAULT)
+    assert claims["iss"] == f"https://sts.windows.net/{TENANT}/"
     assert claims["tid"] == TENANT
     assert claims["appid"] == client_id
     assert claims["app_displayname"] == "Contoso Automation"
@@ -128,6 +129,7 @@ def test_public_certificate_ps256_x5t_s256(emu: Emulator, app_cert: CertifiedKey
     )
     result = app.acquire_token_for_client([GRAPH_SCOPE])
     assert "access_token" in result, result
+    emu.register_resource("api://contoso-api")
     # msal reuses its assertion (same jti) for another resource; Entra accepts that.
     again = app.acquire_token_for_client(["api://contoso-api/.default"])
     assert emu.verify_token(again["access_token"])["aud"] == "api://contoso-api"
@@ -190,7 +192,12 @@ def test_subject_name_issuer_x5c(
     )
     leaf = make_leaf_cert("CN=automation.contoso.com", issuer=issuer)
     client_id = new_client_id()
-    emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca.cert_pem()])
+    emu.register_app(
+        TENANT,
+        client_id,
+        trusted_issuers=[issuing_ca.cert_pem()],
+        trusted_subjects=["CN=automation.contoso.com"],
+    )
     app = cca(
         emu,
         client_id,
@@ -207,7 +214,9 @@ def test_subject_name_issuer_x5c(
 def test_pfx_subject_name_issuer(emu: Emulator, tmp_path: Path, issuing_ca: CertifiedKey) -> None:
     leaf = make_leaf_cert("CN=pfx-sni", issuer=issuing_ca)
     client_id = new_client_id()
-    emu.register_app(TENANT, client_id, trusted_issuers=[issuing_ca.certificate])
+    emu.register_app(
+        TENANT, client_id, trusted_issuers=[issuing_ca.certificate], trusted_subjects=["CN=pfx-sni"]
+    )
     pfx = leaf.write_pfx(tmp_path / "sni.pfx", "pw")
     app = cca(
         emu,
@@ -264,6 +273,7 @@ def test_guid_resource_and_v1_endpoint(emu: Emulator, post_token, http) -> None:
     client_id = new_client_id()
     emu.register_app(TENANT, client_id, secrets=["pw"])
     api = "3f9b0c3a-1f87-4c1a-a0f4-7b1f2b2e1c00"
+    emu.register_resource("api://guid-resource-test", app_id=api)
     response = post_token(client_id=client_id, client_secret="pw", scope=f"{api}/.default")
     assert emu.verify_token(response.json()["access_token"])["aud"] == api
     v1 = http.post(

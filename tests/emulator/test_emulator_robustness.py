@@ -138,7 +138,8 @@ def test_body_over_one_mib_413(emu: Emulator, http, size: int) -> None:
     [
         "/",
         "/nope",
-        f"/{TENANT}/oauth2/v2.0/authorize",
+        f"/{TENANT}/oauth2/v2.0/devicecode",
+        f"/{TENANT}/oauth2/v2.0/logout",
         "/metadata/identity/oauth2/token",
         "/%ff%fe",
         "/a/b/c/d/e",

@@ -27,7 +27,9 @@ def register_app(emulator: Any, emulator_env: dict[str, str]) -> Callable[..., C
     """Register a fresh tenant and app with the given public certificates / trusted issuers."""
 
     def register(
-        certificates: Iterable[CertifiedKey] = (), trusted_issuers: Iterable[CertifiedKey] = ()
+        certificates: Iterable[CertifiedKey] = (),
+        trusted_issuers: Iterable[CertifiedKey] = (),
+        trusted_subjects: Iterable[str] = (),
     ) -> CertApp:
         app = CertApp(
             tenant_id=str(uuid.uuid4()),
@@ -41,6 +43,7 @@ def register_app(emulator: Any, emulator_env: dict[str, str]) -> Callable[..., C
             roles=app.roles,
             certificates=[c.certificate for c in certificates],
             trusted_issuers=[c.certificate for c in trusted_issuers],
+            trusted_subjects=list(trusted_subjects),
         )
         return app
 

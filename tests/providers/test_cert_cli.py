@@ -95,7 +95,7 @@ def test_cli_certificate_file_with_password(run, register_app, app_cert, tmp_pat
 def test_cli_subject_name_and_issuer(run, register_app, issuing_chain, tmp_path: Path) -> None:
     root, intermediate = issuing_chain
     leaf = make_leaf_cert("CN=cli-sni.contoso.com", issuer=intermediate)
-    app = register_app(trusted_issuers=[root])
+    app = register_app(trusted_issuers=[root], trusted_subjects=["CN=cli-sni.contoso.com"])
     pem = leaf.write_pem(tmp_path / "sni.pem", with_chain=True)
     args = ("connect", *app.cli_ids(), "--certificate", str(pem))
     refused = run(*args)  # no chain sent: not registered, AADSTS700027

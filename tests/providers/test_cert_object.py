@@ -152,7 +152,7 @@ def test_python_loaded_pkcs12(register_app, app_cert) -> None:
 def test_python_objects_with_the_chain_as_a_tuple(register_app, issuing_chain) -> None:
     root, intermediate = issuing_chain
     leaf = make_leaf_cert("CN=tuple-chain.contoso.com", issuer=intermediate)
-    app = register_app(trusted_issuers=[root])
+    app = register_app(trusted_issuers=[root], trusted_subjects=["CN=tuple-chain.contoso.com"])
     chain = (intermediate.certificate, root.certificate)
     cred = connect(
         app, certificate=(leaf.private_key, leaf.certificate, chain), send_certificate_chain=True
@@ -303,7 +303,7 @@ def test_key_is_parsed_once_per_process(
     for _ in range(2):
         for path in (pem, pfx):
             cred = connect(app, certificate_path=str(path))
-            cred.get_token("https://graph.microsoft.com/User.Read.All/.default")
+            cred.get_token("https://vault.azure.net/.default")
             cred.close()
     assert len(token_requests(emulator, app.tenant_id)) >= 4
     assert calls == {"pem": 1, "pfx": 1}

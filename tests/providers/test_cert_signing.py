@@ -153,7 +153,7 @@ def test_subject_name_and_issuer_with_the_chain(
     subject and sent with its chain in x5c."""
     root, intermediate = issuing_chain
     leaf = make_leaf_cert("CN=sni-app.contoso.com", issuer=intermediate)
-    app = register_app(trusted_issuers=[root])
+    app = register_app(trusted_issuers=[root], trusted_subjects=["CN=sni-app.contoso.com"])
     folder = tmp_path / "certs"
     leaf.write_pfx(folder / "sni.pfx", with_chain=True)
     monkeypatch.setenv("ENTRA_AUTH_CERT_PATH", str(folder))
@@ -183,7 +183,7 @@ def test_without_the_chain_sni_is_refused_by_entra(
 ) -> None:
     root, intermediate = issuing_chain
     leaf = make_leaf_cert("CN=sni-app.contoso.com", issuer=intermediate)
-    app = register_app(trusted_issuers=[root])
+    app = register_app(trusted_issuers=[root], trusted_subjects=["CN=sni-app.contoso.com"])
     pfx = leaf.write_pfx(tmp_path / "sni.pfx", with_chain=True)
     with pytest.raises(AuthenticationError) as raised:
         entra_auth.connect("cert-object", **app.options(), certificate_path=str(pfx))

@@ -66,7 +66,8 @@ class DemoLab:
         self, *, display_name: str = "Contoso Automation (demo)", **registration: Any
     ) -> DemoApp:
         """Register a throwaway app in the demo tenant; ``registration`` goes to the emulator's
-        ``register_app`` (``secrets=[…]``, ``certificates=[…]``, ``trusted_issuers=[…]``)."""
+        ``register_app`` (``secrets=[…]``, ``certificates=[…]``, ``trusted_issuers=[…]`` with
+        ``trusted_subjects=[…]``)."""
         client_id = str(uuid.uuid4())
         registration.setdefault("roles", list(DEMO_ROLES))
         self.emulator.register_app(

@@ -27,6 +27,10 @@ AADSTS_HINTS: dict[int, str] = {
     "https://graph.microsoft.com/.default",
     7000218: "the request needs a client credential; give a secret, a certificate or a managed "
     "identity",
+    500011: "the resource in the scope does not exist in the tenant; check its spelling, for "
+    "example https://graph.microsoft.com/.default",
+    7000112: "the application is disabled in the tenant; an administrator must enable it",
+    700030: "the certificate's subject is not one the app trusts for subject name + issuer sign-in",
 }
 
 

@@ -13,17 +13,25 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AppRegistration",
+    "ClientSecret",
     "ConfigError",
     "Emulator",
     "EmulatorConfig",
     "EmulatorError",
+    "FederatedCredential",
     "ManagedIdentityRegistration",
+    "ResourceRegistration",
+    "TenantRegistration",
     "load_config",
     "main",
 ]
 
 _LAZY = {
     "AppRegistration": "config",
+    "ClientSecret": "config",
+    "FederatedCredential": "config",
+    "ResourceRegistration": "config",
+    "TenantRegistration": "config",
     "EmulatorConfig": "config",
     "ManagedIdentityRegistration": "config",
     "load_config": "config",
@@ -35,7 +43,16 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .__main__ import main
-    from .config import AppRegistration, EmulatorConfig, ManagedIdentityRegistration, load_config
+    from .config import (
+        AppRegistration,
+        ClientSecret,
+        EmulatorConfig,
+        FederatedCredential,
+        ManagedIdentityRegistration,
+        ResourceRegistration,
+        TenantRegistration,
+        load_config,
+    )
     from .emulator import Emulator
     from .errors import ConfigError, EmulatorError
 

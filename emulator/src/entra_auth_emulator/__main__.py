@@ -1,5 +1,6 @@
 """Command line: ``entra-auth-emulator [--host H] [--port P] [--config FILE] [--state-dir DIR]
-[--ready-file FILE]`` (also ``python -m entra_auth_emulator`` and ``entra-auth emulator``).
+[--ready-file FILE] [--token-lifetime SECONDS] [--arc-key-dir DIR] [--log-requests]``
+(also ``python -m entra_auth_emulator`` and ``entra-auth emulator``).
 
 Exit codes: 0 after SIGTERM/SIGINT, 2 for bad usage or configuration (one line on stderr),
 1 when the emulator cannot start otherwise (port in use).
@@ -49,6 +50,25 @@ def build_parser(prog: str = "entra-auth-emulator") -> argparse.ArgumentParser:
         "signing key are kept (default $XDG_STATE_HOME/entra-auth-emulator)",
     )
     parser.add_argument(
+        "--token-lifetime",
+        type=int,
+        metavar="SECONDS",
+        help="access token lifetime for every app and identity without its own token_lifetime "
+        "(1-86400; default the config's token_lifetime, else 3599)",
+    )
+    parser.add_argument(
+        "--arc-key-dir",
+        type=Path,
+        help="where Azure Arc challenge key files are written (default <state-dir>/arc-tokens; "
+        "msal and azure-identity read /var/opt/azcmagent/tokens)",
+    )
+    parser.add_argument(
+        "--log-requests",
+        action="store_true",
+        help="print one line per request (method, path, status, endpoint, client id; never a "
+        "query string, body, secret or token)",
+    )
+    parser.add_argument(
         "--ready-file",
         type=Path,
         help="write the connection details here "
@@ -66,6 +86,9 @@ def main(argv: list[str] | None = None, *, prog: str = "entra-auth-emulator") ->
         return int(exc.code or 0)
     if not 0 <= args.port <= 65534:
         print(f"{prog}: error: --port must be 0..65534", file=sys.stderr)
+        return 2
+    if args.token_lifetime is not None and not 1 <= args.token_lifetime <= 86400:
+        print(f"{prog}: error: --token-lifetime must be 1..86400 seconds", file=sys.stderr)
         return 2
     # Catch the stop signals before the (slow) start: a Ctrl-C while the CA is being made must
     # still mean a clean exit 0, not a KeyboardInterrupt traceback or a half-written state dir.
@@ -92,8 +115,12 @@ def _run(args: argparse.Namespace, prog: str, stop: threading.Event) -> int:
             state_dir=args.state_dir or default_state_dir(),
             host=args.host,
             port=args.port,
+            token_lifetime=args.token_lifetime,
+            arc_key_dir=args.arc_key_dir,
         )
         emulator.start()
+        if args.log_requests:
+            emulator.service.on_request = _print_request
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -124,6 +151,7 @@ def _run(args: argparse.Namespace, prog: str, stop: threading.Event) -> int:
             f"  imds_endpoint      {info['imds_endpoint']}\n"
             f"  identity_endpoint  {info['identity_endpoint']}\n"
             f"  identity_header    {info['identity_header']}\n"
+            f"  oidc_issuer        {info['oidc_issuer']}\n"
             f"  apps {len(emulator.config.apps)}, managed identities "
             f"{len(emulator.config.managed_identities)}; stop with Ctrl-C or SIGTERM",
             flush=True,
@@ -142,6 +170,25 @@ def _run(args: argparse.Namespace, prog: str, stop: threading.Event) -> int:
         if wrote_ready_file:
             _remove_own_ready_file(args.ready_file)
     return 0
+
+
+_LOGGED_FIELDS = ("tenant", "client_id", "grant_type", "credential", "identity", "fault")
+
+
+def format_request(entry: dict[str, object]) -> str:
+    """One request-log entry as one line. Built from the log entry, which never holds a body,
+    query string, secret or token, so neither does the line."""
+    extra = " ".join(f"{k}={entry[k]}" for k in _LOGGED_FIELDS if entry.get(k) is not None)
+    status = "dropped" if entry.get("dropped") else entry.get("status")
+    line = (
+        f"{entry.get('time')} {entry.get('method')} {entry.get('path')} {status} "
+        f"{entry.get('endpoint')} {entry.get('duration_ms')}ms"
+    )
+    return f"{line} {extra}" if extra else line
+
+
+def _print_request(entry: dict[str, object]) -> None:
+    print(format_request(entry), flush=True)
 
 
 def _remove_own_ready_file(path: Path) -> None:

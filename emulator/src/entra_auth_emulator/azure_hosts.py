@@ -36,7 +36,7 @@ from urllib.parse import parse_qs
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .managed_identity import _issue, _resource, select_identity
+from .managed_identity import _issue, _resource, resolve, select_identity, unknown_resource_text
 from .messages import Request, Response
 
 if TYPE_CHECKING:
@@ -206,7 +206,10 @@ class AzureHosts:
             return refuse(400, "invalid_request", problem)
         if mi is None:
             return refuse(400, "invalid_request", "Identity not found")
-        access_token, claims, lifetime = _issue(service, mi, resource)
+        resolved = resolve(service, mi, resource)
+        if resolved is None:
+            return refuse(400, "invalid_resource", unknown_resource_text(resource, mi.tenant_id))
+        access_token, claims, lifetime = _issue(service, mi, resolved)
         body: dict[str, object] = {
             "access_token": access_token,
             "expires_in": str(lifetime),
@@ -255,7 +258,10 @@ class AzureHosts:
                 "Managed Identity not found for the specified application.",
             )
         log["client_id"] = mi.client_id
-        access_token, claims, _lifetime = _issue(service, mi, resource)
+        resolved = resolve(service, mi, resource)
+        if resolved is None:
+            return refuse(400, "InvalidResource", unknown_resource_text(resource, mi.tenant_id))
+        access_token, claims, _lifetime = _issue(service, mi, resolved)
         return Response(
             200,
             {
@@ -294,7 +300,10 @@ class AzureHosts:
         if mi is None:
             return refuse(400, "invalid_request", "No identity is signed in to this Cloud Shell")
         log["client_id"] = mi.client_id
-        access_token, claims, lifetime = _issue(service, mi, resource)
+        resolved = resolve(service, mi, resource)
+        if resolved is None:
+            return refuse(400, "invalid_resource", unknown_resource_text(resource, mi.tenant_id))
+        access_token, claims, lifetime = _issue(service, mi, resolved)
         return Response(
             200,
             {
@@ -345,7 +354,10 @@ class AzureHosts:
             return refuse(400, "invalid_request", problem)
         if mi is None:
             return refuse(400, "invalid_request", "Identity not found")
-        access_token, claims, _lifetime = _issue(service, mi, resource)
+        resolved = resolve(service, mi, resource)
+        if resolved is None:
+            return refuse(400, "invalid_resource", unknown_resource_text(resource, mi.tenant_id))
+        access_token, claims, _lifetime = _issue(service, mi, resolved)
         return Response(
             200,
             {

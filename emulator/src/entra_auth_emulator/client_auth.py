@@ -3,8 +3,10 @@
 For an assertion this checks, in Entra's order of concern: that it parses, its algorithm, who it
 claims to be (``iss``/``sub``), whom it is for (``aud`` = the token endpoint), when it is valid
 (``nbf``/``exp`` with five minutes of clock skew), which key signed it (registered certificate by
-``x5t``/``x5t#S256``, or an ``x5c`` chain to a trusted issuer for subject name + issuer), the
-signature itself, and finally that its ``jti`` was not used before for the same scope.
+``x5t``/``x5t#S256``, or an ``x5c`` chain to a trusted issuer whose leaf has a trusted subject
+for subject name + issuer), its size, and the signature itself. A reused ``jti`` is accepted,
+as Entra accepts it, unless ``strict_jti`` is on. Assertions from an external issuer go to
+:mod:`federation`.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import errors, jws
-from .config import AppRegistration
+from .config import AppRegistration, normalize_subject
 from .directory import Directory, certificate_index
+from .federation import FederatedVerifier
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CLOCK_SKEW = 300
+MIN_RSA_BITS = 2048  # Entra refuses smaller RSA keys
 
 # What verify_directly_issued_by raises when a certificate was not issued by the candidate.
 _NOT_ISSUED_BY = (ValueError, TypeError, InvalidSignature)
@@ -37,36 +42,37 @@ CERTIFICATE = "2"
 
 
 def check_secret(app: AppRegistration, *candidates: str) -> str:
-    """Compare in constant time against every registered secret.
+    """Compare in constant time against every registered secret; a secret past its
+    ``expires`` is refused with AADSTS7000222 (only when the value matched, as Entra does).
 
     More than one candidate comes from client_secret_basic: RFC 6749 wants the secret
     form-urlencoded inside the header, many clients (requests' HTTPBasicAuth) send it raw.
     """
-    matched = False
+    matched = expired = False
+    now = datetime.now(UTC)
     for candidate in dict.fromkeys(candidates):
         given = candidate.encode("utf-8", "surrogatepass")
         for registered in app.secrets:
-            matched |= hmac.compare_digest(given, registered.encode("utf-8"))
+            same = hmac.compare_digest(given, registered.value.encode("utf-8"))
+            if same and registered.expired(now):
+                expired = True
+            else:
+                matched |= same
     if not matched:
-        raise errors.bad_secret(app.client_id)
+        raise errors.secret_expired(app.client_id) if expired else errors.bad_secret(app.client_id)
     return SECRET
 
 
 def _thumbprint_header(value: object, size: int) -> bytes | None:
-    """Decode an x5t (SHA-1, ``size`` 20) or x5t#S256 (SHA-256, 32) header: base64url (padded,
-    as msal sends, or not) or hex. A digest of the other length is not that header's thumbprint,
-    so a client that puts a SHA-1 thumbprint in x5t#S256 fails here rather than only at Entra."""
+    """Decode an x5t (SHA-1, ``size`` 20) or x5t#S256 (SHA-256, 32) header: base64url, padded
+    (as msal sends it) or not. Hex is not accepted (RFC 7515 says base64url, and so does Entra),
+    and a digest of the other length is not that header's thumbprint, so a client that gets
+    either wrong fails here rather than only at Entra."""
     if not isinstance(value, str) or not value:
         return None
     try:
         raw = jws.b64url_decode(value)
     except jws.MalformedJWS:
-        raw = b""
-    if len(raw) == size:
-        return raw
-    try:
-        raw = binascii.unhexlify(value.replace(":", ""))
-    except (binascii.Error, ValueError):
         return None
     return raw if len(raw) == size else None
 
@@ -154,6 +160,54 @@ def _number(payload: dict[str, object], claim: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def normalize_audience(value: str) -> str:
+    """An audience URL as compared: case-folded, no trailing slash, no explicit default port
+    (``https://host:443/t/oauth2/v2.0/token`` is the same endpoint as without ``:443``)."""
+    text = value.strip().lower().rstrip("/")
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        host, slash, path = rest.partition("/")
+        if (scheme, host.rpartition(":")[2]) in (("https", "443"), ("http", "80")):
+            host = host.rpartition(":")[0]
+        text = f"{scheme}://{host}{slash}{path}"
+    return text
+
+
+def _audience_matches(aud: object, audiences: Sequence[str]) -> bool:
+    aud_values = aud if isinstance(aud, list) else [aud]
+    wanted = {normalize_audience(a) for a in audiences}
+    return any(isinstance(a, str) and normalize_audience(a) in wanted for a in aud_values)
+
+
+def _check_time(payload: dict[str, object]) -> float:
+    """``exp`` (returned) and ``nbf`` within five minutes of clock skew, else AADSTS700024."""
+    now = int(time.time())
+    exp, nbf = _number(payload, "exp"), _number(payload, "nbf")
+    bad_nbf = nbf is None and "nbf" in payload  # present but not a usable number
+    if exp is None or exp < now - CLOCK_SKEW or bad_nbf or (nbf or 0) > now + CLOCK_SKEW:
+        raise errors.assertion_time_range(now, nbf, exp)
+    return exp
+
+
+def _check_key_size(cert: x509.Certificate, shown_tp: str) -> None:
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise errors.bad_assertion(
+            f"[Reason - The key size {key.key_size} is too small; RSA keys must be at least "
+            f"{MIN_RSA_BITS} bits., Thumbprint of key used by client: '{shown_tp}']"
+        )
+
+
+def _subject_names(cert: x509.Certificate) -> list[str]:
+    names = [cert.subject.rfc4514_string()]
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names += [str(v) for v in san.get_values_for_type(x509.DNSName)]
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    return names
+
+
 def check_assertion(
     *,
     app: AppRegistration,
@@ -161,10 +215,15 @@ def check_assertion(
     assertion_type: str,
     client_id: str,
     audiences: Sequence[str],
-    scope: str,
     directory: Directory,
+    federation: FederatedVerifier | None = None,
+    log: dict[str, object] | None = None,
 ) -> str:
-    """Verify a client assertion for ``app``; return the appidacr or raise an EntraError."""
+    """Verify a client assertion for ``app``; return the appidacr or raise an EntraError.
+
+    An assertion whose ``iss`` is the app itself is signed with the app's certificate; one whose
+    ``iss`` is an https URL is a token from an external identity provider, checked against the
+    app's federated identity credentials."""
     if assertion_type != JWT_BEARER:
         raise errors.bad_assertion_type(assertion_type)
     try:
@@ -179,25 +238,35 @@ def check_assertion(
         )
 
     iss, sub = payload.get("iss"), payload.get("sub")
-    if not (isinstance(iss, str) and iss.lower() == client_id.lower() and sub == iss):
+    if isinstance(iss, str) and iss.lower() != client_id.lower() and iss.startswith("https://"):
+        if federation is None:
+            raise errors.no_federated_record(iss, sub, payload.get("aud"))
+        if log is not None:
+            log["credential"] = "federated"
+        federation.match(app, token)
+        _check_time(payload)
+        federation.verify_signature(token)
+        _record_jti(directory, app, payload, required=False)
+        return CERTIFICATE
+    if not (isinstance(iss, str) and iss.lower() == client_id.lower()):
         raise errors.assertion_subject()
+    if sub != iss:
+        raise errors.subject_not_issuer(client_id)
 
-    aud = payload.get("aud")
-    aud_values = aud if isinstance(aud, list) else [aud]
-    wanted = {a.lower().rstrip("/") for a in audiences}
-    if not any(isinstance(a, str) and a.lower().rstrip("/") in wanted for a in aud_values):
-        raise errors.assertion_audience(aud)
+    if not _audience_matches(payload.get("aud"), audiences):
+        raise errors.assertion_audience(payload.get("aud"))
 
-    now = int(time.time())
-    exp, nbf = _number(payload, "exp"), _number(payload, "nbf")
-    bad_nbf = nbf is None and "nbf" in payload  # present but not a usable number
-    if exp is None or exp < now - CLOCK_SKEW or bad_nbf or (nbf or 0) > now + CLOCK_SKEW:
-        raise errors.assertion_time_range(now, nbf, exp)
+    _check_time(payload)
 
     sha256_tp = _thumbprint_header(header.get("x5t#S256"), 32)
     sha1_tp = _thumbprint_header(header.get("x5t"), 20)
     wanted_tp = sha256_tp or sha1_tp
-    shown_tp = (wanted_tp or b"").hex().upper() or "(none)"
+    raw_header_tp = header.get("x5t#S256") or header.get("x5t")
+    shown_tp = (
+        wanted_tp.hex().upper()
+        if wanted_tp
+        else (raw_header_tp if isinstance(raw_header_tp, str) else "(none)")
+    )
 
     registered = certificate_index(app.certificates)
     cert = registered.get(wanted_tp) if wanted_tp else None
@@ -218,6 +287,8 @@ def check_assertion(
             raise errors.bad_assertion(
                 "[Reason - The x5t/x5t#S256 header does not match the first certificate in x5c.]"
             )
+        if normalize_subject(leaf.subject) not in app.trusted_subjects:
+            raise errors.subject_not_trusted(_subject_names(leaf))
         if not _chain_to_trusted(chain, app.trusted_issuers):
             raise errors.bad_assertion(
                 "[Reason - The certificate chain in x5c does not lead to a trusted issuer "
@@ -228,15 +299,26 @@ def check_assertion(
     else:
         raise errors.key_not_found(shown_tp, app.client_id)
 
+    _check_key_size(cert, shown_tp)
     if not jws.verify(token, cert.public_key()):
         raise errors.bad_assertion(
             f"[Reason - The signature does not verify with the key of the certificate "
             f"'{shown_tp}'., Thumbprint of key used by client: '{shown_tp}']"
         )
+    _record_jti(directory, app, payload, required=True)
+    return CERTIFICATE
 
+
+def _record_jti(
+    directory: Directory, app: AppRegistration, payload: dict[str, object], *, required: bool
+) -> None:
+    """Entra wants a ``jti`` in the app's own assertions; federated tokens need not have one
+    (a Kubernetes service account token may not). With ``strict_jti`` a reuse is refused."""
     jti = payload.get("jti")
     if not isinstance(jti, str) or not jti:
-        raise errors.bad_assertion("[Reason - The assertion has no 'jti' claim.]")
-    if not directory.record_jti(app.tenant_id, app.client_id, jti, scope, exp):
+        if required:
+            raise errors.bad_assertion("[Reason - The assertion has no 'jti' claim.]")
+        return
+    exp = _number(payload, "exp") or time.time()
+    if not directory.record_jti(app.tenant_id, app.client_id, jti, exp):
         raise errors.assertion_replayed()
-    return CERTIFICATE

@@ -7,10 +7,12 @@ silently turns into an app that signs in without the credential the author meant
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,19 @@ from .pki import CertifiedKey, load_certificates
 __all__ = [
     "AppRegistration",
     "CertificateInput",
+    "ClientSecret",
     "EmulatorConfig",
+    "FederatedCredential",
     "ManagedIdentityRegistration",
+    "ResourceRegistration",
+    "TenantRegistration",
     "load_config",
 ]
 
 DEFAULT_TOKEN_LIFETIME = 3599
+MAX_TOKEN_LIFETIME = 86400
+# Entra's default (and recommended) audience for a federated identity credential.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 # Object ids the emulator makes up must be stable across restarts (tokens and tests compare them),
 # so they are derived from the registration rather than random.
 _OID_NAMESPACE = uuid.UUID("6f1c3f5e-4a36-4a8e-9f0e-2f6a3e0d7b11")
@@ -77,6 +86,49 @@ def coerce_certificates(
 
 
 @dataclass(frozen=True)
+class ClientSecret:
+    """A client secret value and, optionally, when it stops being accepted (AADSTS7000222)."""
+
+    value: str = field(repr=False)
+    expires: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, str) or not self.value:
+            raise ConfigError("a secret must be a non-empty string")
+        if self.expires is not None and self.expires.tzinfo is None:
+            # TOML local date-times and naive datetimes are read as UTC, as Entra stores them.
+            object.__setattr__(self, "expires", self.expires.replace(tzinfo=UTC))
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires is not None and self.expires <= (now or datetime.now(UTC))
+
+
+SecretInput = ClientSecret | str
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    """A federated identity credential: the app accepts a token from ``issuer`` about
+    ``subject`` for one of ``audiences`` as its client assertion (workload identity federation).
+    Matching is exact and case-sensitive, as Entra's is."""
+
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...] = (TOKEN_EXCHANGE_AUDIENCE,)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.issuer.startswith("https://"):
+            raise ConfigError(f"federated credential issuer must be an https URL: {self.issuer!r}")
+        if not self.subject:
+            raise ConfigError("federated credential subject must be a non-empty string")
+        if not self.audiences or not all(isinstance(a, str) and a for a in self.audiences):
+            raise ConfigError("federated credential audiences must be non-empty strings")
+        if not self.name:
+            object.__setattr__(self, "name", _derived_id("fic", self.issuer, self.subject))
+
+
+@dataclass(frozen=True)
 class AppRegistration:
     """An app registration (and its service principal) in one tenant."""
 
@@ -84,17 +136,75 @@ class AppRegistration:
     client_id: str
     display_name: str = ""
     roles: tuple[str, ...] = ()
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    secrets: tuple[ClientSecret, ...] = field(default=(), repr=False)
     certificates: tuple[x509.Certificate, ...] = ()
     trusted_issuers: tuple[x509.Certificate, ...] = ()
+    trusted_subjects: tuple[str, ...] = ()
+    federated_credentials: tuple[FederatedCredential, ...] = ()
     object_id: str = ""
-    token_lifetime: int = DEFAULT_TOKEN_LIFETIME
+    # None: the emulator's default (--token-lifetime, or the config's top-level token_lifetime).
+    token_lifetime: int | None = None
+    enabled: bool = True
+    # What its own API (api://<client_id>) issues: Entra's accessTokenAcceptedVersion.
+    access_token_accepted_version: int = 1
 
     def __post_init__(self) -> None:
         if not self.display_name:
             object.__setattr__(self, "display_name", f"app {self.client_id}")
         if not self.object_id:
             object.__setattr__(self, "object_id", _derived_id("sp", self.tenant_id, self.client_id))
+        secrets = tuple(
+            s if isinstance(s, ClientSecret) else ClientSecret(s)
+            for s in self.secrets  # str accepted too, for register_app(secrets=["..."])
+        )
+        object.__setattr__(self, "secrets", secrets)
+        if bool(self.trusted_issuers) != bool(self.trusted_subjects):
+            # Entra trusts subject name + issuer only for the subjects the app names
+            # (trustedCertificateSubjects); an issuer alone would accept any certificate it made.
+            raise ConfigError(
+                f"app {self.client_id}: trusted_issuers and trusted_subjects go together "
+                "(subject name + issuer sign-in needs both)"
+            )
+        object.__setattr__(
+            self, "trusted_subjects", tuple(normalize_subject(s) for s in self.trusted_subjects)
+        )
+        _check_version(self.access_token_accepted_version, f"app {self.client_id}")
+        if self.token_lifetime is not None:
+            _check_lifetime(self.token_lifetime, f"app {self.client_id}")
+
+
+def normalize_subject(subject: str | x509.Name) -> str:
+    """A distinguished name in one comparable spelling, so that ``CN=app, O=Contoso`` in a
+    config matches the certificate whichever order its tools print RDNs in (OpenSSL and .NET
+    disagree): attributes case-folded and sorted."""
+    if isinstance(subject, x509.Name):
+        name = subject
+    else:
+        text = re.sub(r"(?<!\\)\s*([,+])\s*", r"\1", subject.strip())
+        try:
+            name = x509.Name.from_rfc4514_string(text)
+        except ValueError:
+            raise ConfigError(f"not a distinguished name (CN=...): {subject!r}") from None
+        if not list(name):
+            raise ConfigError(f"not a distinguished name (CN=...): {subject!r}")
+    parts = sorted(x509.Name([attribute]).rfc4514_string().casefold() for attribute in name)
+    return ",".join(parts)
+
+
+def _check_version(version: object, where: str) -> None:
+    if version not in (1, 2) or isinstance(version, bool):
+        raise ConfigError(f"{where}: 'access_token_accepted_version' must be 1 or 2")
+
+
+def _check_lifetime(value: object, where: str) -> None:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_TOKEN_LIFETIME
+    ):
+        raise ConfigError(
+            f"{where}: 'token_lifetime' must be seconds between 1 and {MAX_TOKEN_LIFETIME}"
+        )
 
 
 @dataclass(frozen=True)
@@ -108,7 +218,7 @@ class ManagedIdentityRegistration:
     display_name: str = ""
     roles: tuple[str, ...] = ()
     user_assigned: bool = True
-    token_lifetime: int = DEFAULT_TOKEN_LIFETIME
+    token_lifetime: int | None = None
 
     def __post_init__(self) -> None:
         seed = self.client_id or self.resource_id or self.display_name or "system"
@@ -122,6 +232,64 @@ class ManagedIdentityRegistration:
                 "display_name",
                 "system-assigned identity" if not self.user_assigned else f"mi {self.client_id}",
             )
+        if self.token_lifetime is not None:
+            _check_lifetime(self.token_lifetime, f"managed identity {self.client_id}")
+
+    @property
+    def mirid(self) -> str:
+        """The ``xms_mirid`` claim: the Azure resource the identity belongs to. A user-assigned
+        identity is its own resource; a system-assigned one is its host's (a VM here)."""
+        if self.resource_id:
+            return self.resource_id
+        sub = _derived_id("subscription", self.tenant_id)
+        if self.user_assigned:
+            return (
+                f"/subscriptions/{sub}/resourcegroups/entra-auth-emulator/providers/"
+                f"Microsoft.ManagedIdentity/userAssignedIdentities/{self.client_id}"
+            )
+        return (
+            f"/subscriptions/{sub}/resourcegroups/entra-auth-emulator/providers/"
+            "Microsoft.Compute/virtualMachines/emulator-vm"
+        )
+
+
+@dataclass(frozen=True)
+class TenantRegistration:
+    """A tenant declared explicitly, so verified domains (``contoso.onmicrosoft.com``) resolve
+    to it. Tenants that apps or identities name exist without this."""
+
+    tenant_id: str
+    domains: tuple[str, ...] = ()
+    display_name: str = ""
+
+    def __post_init__(self) -> None:
+        for domain in self.domains:
+            if "." not in domain or "/" in domain or domain != domain.strip():
+                raise ConfigError(f"tenant {self.tenant_id}: {domain!r} is not a domain name")
+        object.__setattr__(self, "domains", tuple(d.lower() for d in self.domains))
+
+
+@dataclass(frozen=True)
+class ResourceRegistration:
+    """A resource (an API's service principal) tokens may be requested for, beyond the built-in
+    Microsoft ones and the ``api://<client_id>`` of registered apps."""
+
+    identifier_uris: tuple[str, ...]
+    app_id: str = ""
+    display_name: str = ""
+    access_token_accepted_version: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.identifier_uris or not all(
+            isinstance(u, str) and u.strip() and not u.endswith("/.default")
+            for u in self.identifier_uris
+        ):
+            raise ConfigError("a resource needs identifier_uris (without '/.default')")
+        if not self.app_id:
+            object.__setattr__(self, "app_id", _derived_id("resource", self.identifier_uris[0]))
+        if not self.display_name:
+            object.__setattr__(self, "display_name", self.identifier_uris[0])
+        _check_version(self.access_token_accepted_version, f"resource {self.identifier_uris[0]}")
 
 
 @dataclass(frozen=True)
@@ -130,8 +298,14 @@ class EmulatorConfig:
 
     apps: tuple[AppRegistration, ...] = ()
     managed_identities: tuple[ManagedIdentityRegistration, ...] = ()
+    tenants: tuple[TenantRegistration, ...] = ()
+    resources: tuple[ResourceRegistration, ...] = ()
+    # Refuse any reuse of an assertion's jti (Entra accepts reuse until the assertion expires).
+    strict_jti: bool = False
+    token_lifetime: int = DEFAULT_TOKEN_LIFETIME
 
     def __post_init__(self) -> None:
+        _check_lifetime(self.token_lifetime, "config")
         seen: set[tuple[str, str]] = set()
         for app in self.apps:
             key = (app.tenant_id.lower(), app.client_id.lower())
@@ -151,13 +325,19 @@ class EmulatorConfig:
                     mi_keys.add(value.lower())
         if system > 1:
             raise ConfigError("more than one system-assigned managed identity (no client_id)")
+        names: set[str] = set()
+        for tenant in self.tenants:
+            for name in (tenant.tenant_id.lower(), *tenant.domains):
+                if name in names:
+                    raise ConfigError(f"tenant id or domain {name} declared twice")
+                names.add(name)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> EmulatorConfig:
         return load_config(path)
 
 
-_APP_KEYS = {
+APP_KEYS = {
     "tenant_id",
     "client_id",
     "display_name",
@@ -165,10 +345,14 @@ _APP_KEYS = {
     "secrets",
     "certificates",
     "trusted_issuers",
+    "trusted_subjects",
+    "federated_credentials",
     "object_id",
     "token_lifetime",
+    "enabled",
+    "access_token_accepted_version",
 }
-_MI_KEYS = {
+MI_KEYS = {
     "tenant_id",
     "client_id",
     "object_id",
@@ -177,6 +361,21 @@ _MI_KEYS = {
     "roles",
     "token_lifetime",
 }
+SECRET_KEYS = {"value", "expires"}
+FEDERATED_KEYS = {"issuer", "subject", "audiences", "name"}
+TENANT_KEYS = {"tenant_id", "domains", "display_name"}
+RESOURCE_KEYS = {"identifier_uris", "app_id", "display_name", "access_token_accepted_version"}
+TOP_LEVEL_KEYS = {
+    "apps",
+    "managed_identities",
+    "tenants",
+    "resources",
+    "strict_jti",
+    "token_lifetime",
+}
+# Older names, kept for the docs test and callers that imported them.
+_APP_KEYS = APP_KEYS
+_MI_KEYS = MI_KEYS
 
 
 def _str(entry: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str:
@@ -197,11 +396,24 @@ def _str_list(entry: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]
     return tuple(value)
 
 
-def _lifetime(entry: Mapping[str, Any], where: str) -> int:
-    value = entry.get("token_lifetime", DEFAULT_TOKEN_LIFETIME)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 86400:
-        raise ConfigError(f"{where}: 'token_lifetime' must be seconds between 1 and 86400")
+def _bool(entry: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = entry.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{key}' must be true or false")
     return value
+
+
+def _lifetime(entry: Mapping[str, Any], where: str) -> int | None:
+    value = entry.get("token_lifetime")
+    if value is not None:
+        _check_lifetime(value, where)
+    return value
+
+
+def _version(entry: Mapping[str, Any], where: str) -> int:
+    value = entry.get("access_token_accepted_version", 1)
+    _check_version(value, where)
+    return int(value)
 
 
 def _entries(data: Mapping[str, Any], key: str, where: str) -> Sequence[Mapping[str, Any]]:
@@ -211,54 +423,163 @@ def _entries(data: Mapping[str, Any], key: str, where: str) -> Sequence[Mapping[
     return value
 
 
+def _no_extra(entry: Mapping[str, Any], known: set[str], where: str) -> None:
+    extra = sorted(set(entry) - known)
+    if extra:
+        raise ConfigError(f"{where}: unknown key '{extra[0]}' (known: {', '.join(sorted(known))})")
+
+
+def _expires(value: object, where: str) -> datetime:
+    """A TOML date-time, or an ISO 8601 string (what JSON in the admin API carries)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: 'expires' must be a date-time such as 2030-01-31T00:00:00Z")
+
+
+def _secrets(entry: Mapping[str, Any], where: str) -> tuple[ClientSecret, ...]:
+    value = entry.get("secrets", [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: 'secrets' must be a list of strings or tables")
+    secrets = []
+    for i, item in enumerate(value, 1):
+        at = f"{where}: secrets[{i}]"
+        if isinstance(item, str) and item:
+            secrets.append(ClientSecret(item))
+        elif isinstance(item, dict):
+            _no_extra(item, SECRET_KEYS, at)
+            expires = item.get("expires")
+            secrets.append(
+                ClientSecret(
+                    _str(item, "value", at, required=True),
+                    _expires(expires, at) if expires is not None else None,
+                )
+            )
+        else:
+            raise ConfigError(f"{at}: a secret is a non-empty string or {{value, expires}}")
+    return tuple(secrets)
+
+
+def parse_federated_credential(entry: Mapping[str, Any], where: str) -> FederatedCredential:
+    _no_extra(entry, FEDERATED_KEYS, where)
+    audiences = _str_list(entry, "audiences", where) if "audiences" in entry else None
+    try:
+        return FederatedCredential(
+            issuer=_str(entry, "issuer", where, required=True),
+            subject=_str(entry, "subject", where, required=True),
+            audiences=audiences if audiences is not None else (TOKEN_EXCHANGE_AUDIENCE,),
+            name=_str(entry, "name", where),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def parse_app(entry: Mapping[str, Any], *, base: Path | None, where: str) -> AppRegistration:
+    """One ``[[apps]]`` table (or admin API body). ``base`` None: certificates must be PEM text,
+    since a path sent over HTTP has no folder it is relative to."""
+    _no_extra(entry, APP_KEYS, where)
+    feds = tuple(
+        parse_federated_credential(f, f"{where}: federated_credentials[{i}]")
+        for i, f in enumerate(_entries(entry, "federated_credentials", where), 1)
+    )
+    try:
+        return AppRegistration(
+            tenant_id=_str(entry, "tenant_id", where, required=True),
+            client_id=_str(entry, "client_id", where, required=True),
+            display_name=_str(entry, "display_name", where),
+            roles=_str_list(entry, "roles", where),
+            secrets=_secrets(entry, where),
+            certificates=_certs(entry, "certificates", where, base),
+            trusted_issuers=_certs(entry, "trusted_issuers", where, base),
+            trusted_subjects=_str_list(entry, "trusted_subjects", where),
+            federated_credentials=feds,
+            object_id=_str(entry, "object_id", where),
+            token_lifetime=_lifetime(entry, where),
+            enabled=_bool(entry, "enabled", where, True),
+            access_token_accepted_version=_version(entry, where),
+        )
+    except ConfigError as exc:
+        message = str(exc)
+        raise ConfigError(message if message.startswith(where) else f"{where}: {message}") from None
+
+
+def parse_managed_identity(entry: Mapping[str, Any], where: str) -> ManagedIdentityRegistration:
+    _no_extra(entry, MI_KEYS, where)
+    client_id = _str(entry, "client_id", where)
+    resource_id = _str(entry, "resource_id", where)
+    return ManagedIdentityRegistration(
+        tenant_id=_str(entry, "tenant_id", where, required=True),
+        client_id=client_id,
+        object_id=_str(entry, "object_id", where),
+        resource_id=resource_id,
+        display_name=_str(entry, "display_name", where),
+        roles=_str_list(entry, "roles", where),
+        user_assigned=bool(client_id or resource_id),
+        token_lifetime=_lifetime(entry, where),
+    )
+
+
+def parse_tenant(entry: Mapping[str, Any], where: str) -> TenantRegistration:
+    _no_extra(entry, TENANT_KEYS, where)
+    try:
+        return TenantRegistration(
+            tenant_id=_str(entry, "tenant_id", where, required=True),
+            domains=_str_list(entry, "domains", where),
+            display_name=_str(entry, "display_name", where),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def parse_resource(entry: Mapping[str, Any], where: str) -> ResourceRegistration:
+    _no_extra(entry, RESOURCE_KEYS, where)
+    try:
+        return ResourceRegistration(
+            identifier_uris=_str_list(entry, "identifier_uris", where),
+            app_id=_str(entry, "app_id", where),
+            display_name=_str(entry, "display_name", where),
+            access_token_accepted_version=_version(entry, where),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def config_from_dict(data: Mapping[str, Any], *, base: Path | None, where: str) -> EmulatorConfig:
     """Validate parsed TOML (or an equivalent dict) into an :class:`EmulatorConfig`."""
-    unknown = sorted(set(data) - {"apps", "managed_identities"})
+    unknown = sorted(set(data) - TOP_LEVEL_KEYS)
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key '{unknown[0]}' (expected apps, managed_identities)"
+            f"{where}: unknown key '{unknown[0]}' (expected {', '.join(sorted(TOP_LEVEL_KEYS))})"
         )
-    apps = []
-    for i, entry in enumerate(_entries(data, "apps", where), 1):
-        at = f"{where}: apps[{i}]"
-        extra = sorted(set(entry) - _APP_KEYS)
-        if extra:
-            raise ConfigError(f"{at}: unknown key '{extra[0]}'")
-        apps.append(
-            AppRegistration(
-                tenant_id=_str(entry, "tenant_id", at, required=True),
-                client_id=_str(entry, "client_id", at, required=True),
-                display_name=_str(entry, "display_name", at),
-                roles=_str_list(entry, "roles", at),
-                secrets=_str_list(entry, "secrets", at),
-                certificates=_certs(entry, "certificates", at, base),
-                trusted_issuers=_certs(entry, "trusted_issuers", at, base),
-                object_id=_str(entry, "object_id", at),
-                token_lifetime=_lifetime(entry, at),
-            )
-        )
-    mis = []
-    for i, entry in enumerate(_entries(data, "managed_identities", where), 1):
-        at = f"{where}: managed_identities[{i}]"
-        extra = sorted(set(entry) - _MI_KEYS)
-        if extra:
-            raise ConfigError(f"{at}: unknown key '{extra[0]}'")
-        client_id = _str(entry, "client_id", at)
-        resource_id = _str(entry, "resource_id", at)
-        mis.append(
-            ManagedIdentityRegistration(
-                tenant_id=_str(entry, "tenant_id", at, required=True),
-                client_id=client_id,
-                object_id=_str(entry, "object_id", at),
-                resource_id=resource_id,
-                display_name=_str(entry, "display_name", at),
-                roles=_str_list(entry, "roles", at),
-                user_assigned=bool(client_id or resource_id),
-                token_lifetime=_lifetime(entry, at),
-            )
-        )
+    apps = [
+        parse_app(entry, base=base, where=f"{where}: apps[{i}]")
+        for i, entry in enumerate(_entries(data, "apps", where), 1)
+    ]
+    mis = [
+        parse_managed_identity(entry, f"{where}: managed_identities[{i}]")
+        for i, entry in enumerate(_entries(data, "managed_identities", where), 1)
+    ]
+    tenants = [
+        parse_tenant(entry, f"{where}: tenants[{i}]")
+        for i, entry in enumerate(_entries(data, "tenants", where), 1)
+    ]
+    resources = [
+        parse_resource(entry, f"{where}: resources[{i}]")
+        for i, entry in enumerate(_entries(data, "resources", where), 1)
+    ]
     try:
-        return EmulatorConfig(apps=tuple(apps), managed_identities=tuple(mis))
+        return EmulatorConfig(
+            apps=tuple(apps),
+            managed_identities=tuple(mis),
+            tenants=tuple(tenants),
+            resources=tuple(resources),
+            strict_jti=_bool(data, "strict_jti", where, False),
+            token_lifetime=data.get("token_lifetime", DEFAULT_TOKEN_LIFETIME),
+        )
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
@@ -266,9 +587,12 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None, where: str) 
 def _certs(
     entry: Mapping[str, Any], key: str, where: str, base: Path | None
 ) -> tuple[x509.Certificate, ...]:
-    paths = _str_list(entry, key, where)
+    values = _str_list(entry, key, where)
+    what = key.rstrip("s").replace("_", " ")
+    if base is None and any("-----BEGIN" not in v for v in values):
+        raise ConfigError(f"{where}: '{key}' must be PEM text here (file paths only in a config)")
     try:
-        return coerce_certificates(paths, base=base, what=key.rstrip("s").replace("_", " "))
+        return coerce_certificates(values, base=base, what=what)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 

@@ -1,4 +1,4 @@
-"""The emulator's directory: tenants, app registrations and managed identities, thread-safe.
+"""The emulator's directory: tenants, apps, managed identities and resources, thread-safe.
 
 Config entries are loaded once; tests add and replace registrations at runtime on a shared
 session-scoped emulator, so every lookup goes through one lock-protected index.
@@ -13,7 +13,15 @@ from collections.abc import Iterable
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from .config import AppRegistration, EmulatorConfig, ManagedIdentityRegistration
+from . import resources
+from .config import (
+    AppRegistration,
+    EmulatorConfig,
+    ManagedIdentityRegistration,
+    ResourceRegistration,
+    TenantRegistration,
+)
+from .errors import ConfigError
 
 
 class Directory:
@@ -22,12 +30,17 @@ class Directory:
         self._config = config
         self._apps: dict[tuple[str, str], AppRegistration] = {}
         self._mis: list[ManagedIdentityRegistration] = []
-        self._used_jti: dict[tuple[str, str, str, str], float] = {}
+        self._tenants: dict[str, TenantRegistration] = {}
+        self._resources: dict[str, ResourceRegistration] = {}
+        self._used_jti: dict[tuple[str, str, str], float] = {}
+        self.strict_jti = config.strict_jti
         self._load(config)
 
     def _load(self, config: EmulatorConfig) -> None:
         self._apps = {(a.tenant_id.lower(), a.client_id.lower()): a for a in config.apps}
         self._mis = list(config.managed_identities)
+        self._tenants = {t.tenant_id.lower(): t for t in config.tenants}
+        self._resources = {r.app_id.lower(): r for r in config.resources}
 
     def reset_registrations(self) -> None:
         """Forget runtime registrations; back to what the config declared."""
@@ -38,19 +51,50 @@ class Directory:
         with self._lock:
             self._used_jti.clear()
 
-    # -- tenants and apps -------------------------------------------------------------------
+    # -- tenants -------------------------------------------------------------------------
+
+    def put_tenant(self, tenant: TenantRegistration) -> None:
+        with self._lock:
+            taken = {
+                name: other.tenant_id
+                for key, other in self._tenants.items()
+                if key != tenant.tenant_id.lower()
+                for name in (key, *other.domains)
+            }
+            for name in (tenant.tenant_id.lower(), *tenant.domains):
+                if name in taken:
+                    raise ConfigError(f"{name} already belongs to tenant {taken[name]}")
+            self._tenants[tenant.tenant_id.lower()] = tenant
+
+    def remove_tenant(self, tenant_id: str) -> bool:
+        """Remove a declared tenant with everything registered in it."""
+        key = tenant_id.lower()
+        with self._lock:
+            found = self._tenants.pop(key, None) is not None
+            apps = {k: a for k, a in self._apps.items() if k[0] != key}
+            mis = [m for m in self._mis if m.tenant_id.lower() != key]
+            found |= len(apps) != len(self._apps) or len(mis) != len(self._mis)
+            self._apps, self._mis = apps, mis
+            return found
+
+    def tenants(self) -> list[TenantRegistration]:
+        with self._lock:
+            return list(self._tenants.values())
 
     def tenant_exists(self, tenant: str) -> bool:
-        tenant = tenant.lower()
-        with self._lock:
-            return any(t == tenant for t, _ in self._apps) or any(
-                m.tenant_id.lower() == tenant for m in self._mis
-            )
+        return self.canonical_tenant(tenant) is not None
 
     def canonical_tenant(self, tenant: str) -> str | None:
-        """The tenant id as registered (case preserved), or None when unknown."""
+        """The tenant id as registered (case preserved) for an id or a verified domain, or
+        None when unknown."""
         lowered = tenant.lower()
         with self._lock:
+            declared = self._tenants.get(lowered)
+            if declared is not None:
+                return declared.tenant_id
+            for declared in self._tenants.values():
+                if lowered in declared.domains:
+                    return declared.tenant_id
             for app in self._apps.values():
                 if app.tenant_id.lower() == lowered:
                     return app.tenant_id
@@ -59,9 +103,15 @@ class Directory:
                     return mi.tenant_id
         return None
 
+    # -- apps ------------------------------------------------------------------------------
+
     def app(self, tenant: str, client_id: str) -> AppRegistration | None:
         with self._lock:
             return self._apps.get((tenant.lower(), client_id.lower()))
+
+    def apps(self) -> list[AppRegistration]:
+        with self._lock:
+            return list(self._apps.values())
 
     def put_app(self, app: AppRegistration) -> None:
         with self._lock:
@@ -70,6 +120,47 @@ class Directory:
     def remove_app(self, tenant: str, client_id: str) -> bool:
         with self._lock:
             return self._apps.pop((tenant.lower(), client_id.lower()), None) is not None
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def put_resource(self, resource: ResourceRegistration) -> None:
+        with self._lock:
+            self._resources[resource.app_id.lower()] = resource
+
+    def remove_resource(self, app_id: str) -> bool:
+        with self._lock:
+            return self._resources.pop(app_id.lower(), None) is not None
+
+    def registered_resources(self) -> list[ResourceRegistration]:
+        with self._lock:
+            return list(self._resources.values())
+
+    def resource(self, tenant: str, requested: str) -> resources.ResolvedResource | None:
+        """The resource a token request names in ``tenant``: a built-in one, one registered
+        (config or admin API), or an app of the tenant by ``api://<client_id>`` or client id."""
+        wanted = resources.comparable(requested)
+        found = resources.index(resources.BUILT_IN).get(wanted)
+        with self._lock:
+            if found is None:
+                found = resources.index(tuple(self._resources.values())).get(wanted)
+            if found is None:
+                key = tenant.lower()
+                for (app_tenant, client_id), app in self._apps.items():
+                    if app_tenant == key and wanted in (client_id, f"api://{client_id}"):
+                        return resources.ResolvedResource(
+                            requested=requested,
+                            app_id=app.client_id,
+                            display_name=app.display_name,
+                            version=app.access_token_accepted_version,
+                        )
+        if found is None:
+            return None
+        return resources.ResolvedResource(
+            requested=requested,
+            app_id=found.app_id,
+            display_name=found.display_name,
+            version=found.access_token_accepted_version,
+        )
 
     # -- managed identities ------------------------------------------------------------------
 
@@ -110,16 +201,30 @@ class Directory:
                     return mi
         return None
 
+    def managed_identities(self) -> list[ManagedIdentityRegistration]:
+        with self._lock:
+            return list(self._mis)
+
+    def remove_managed_identity(self, client_id: str) -> bool:
+        with self._lock:
+            keep = [m for m in self._mis if m.client_id.lower() != client_id.lower()]
+            found = len(keep) != len(self._mis)
+            self._mis = keep
+            return found
+
     # -- assertion replay ---------------------------------------------------------------------
 
-    def record_jti(self, tenant: str, client_id: str, jti: str, scope: str, exp: float) -> bool:
-        """Remember an assertion id; False when it was already used for the same scope.
+    def record_jti(self, tenant: str, client_id: str, jti: str, exp: float) -> bool:
+        """Remember an assertion id; False when it was seen before (``strict_jti`` only).
 
-        msal reuses one assertion (for up to ten minutes) across requests for different scopes,
-        and Entra accepts that, so a replay is the same jti presented again for the same scope.
+        Entra accepts one assertion again until it expires (msal reuses its assertion for up to
+        ten minutes, across scopes and after a cleared cache), so by default nothing is
+        remembered; ``strict_jti`` is replay detection stricter than Entra's.
         """
+        if not self.strict_jti:
+            return True
         now = time.time()
-        key = (tenant.lower(), client_id.lower(), jti, scope)
+        key = (tenant.lower(), client_id.lower(), jti)
         with self._lock:
             if len(self._used_jti) > 10_000:
                 self._used_jti = {k: v for k, v in self._used_jti.items() if v > now}

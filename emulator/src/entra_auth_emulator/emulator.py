@@ -17,11 +17,16 @@ from typing import TYPE_CHECKING, Any, Self
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .config import (
-    DEFAULT_TOKEN_LIFETIME,
+    TOKEN_EXCHANGE_AUDIENCE,
     AppRegistration,
     CertificateInput,
     EmulatorConfig,
+    FederatedCredential,
     ManagedIdentityRegistration,
+    ResourceRegistration,
+    SecretInput,
+    TenantRegistration,
+    _check_lifetime,
     coerce_certificates,
     load_config,
 )
@@ -31,7 +36,7 @@ from .pki import write_private_file
 from .server import Listener
 from .service import APP_SERVICE_PATH, Service
 from .state import ensure_state
-from .tokens import TokenIssuer
+from .tokens import TokenIssuer, v1_issuer
 
 if TYPE_CHECKING:
     from .azure_hosts import AzureHosts
@@ -53,6 +58,12 @@ def _url_host(host: str) -> str:
     return host
 
 
+def https_url(url_host: str, port: int) -> str:
+    """The authority URL; Entra's URLs never spell the default port, and neither do these (an
+    emulator served as ``https://login.example`` must not advertise ``:443``)."""
+    return f"https://{url_host}" if port == 443 else f"https://{url_host}:{port}"
+
+
 class Emulator:
     """A running Entra ID + managed identity emulator on background threads.
 
@@ -66,6 +77,10 @@ class Emulator:
     register at runtime). ``state_dir`` keeps the CA, TLS certificate and token-signing key; when
     None a temporary folder is used and removed by :meth:`stop`. ``port=0`` picks free ports;
     otherwise HTTPS listens on ``port`` and the plain-HTTP identity endpoints on ``port + 1``.
+    ``token_lifetime`` (seconds) overrides the config's default lifetime for every principal
+    without its own; ``arc_key_dir`` is where Azure Arc challenge key files are written
+    (default ``<state_dir>/arc-tokens``; msal and azure-identity read only
+    ``/var/opt/azcmagent/tokens``).
     """
 
     def __init__(
@@ -75,6 +90,8 @@ class Emulator:
         state_dir: str | os.PathLike[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        token_lifetime: int | None = None,
+        arc_key_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if config is None:
             config = EmulatorConfig()
@@ -82,7 +99,11 @@ class Emulator:
             config = load_config(config)
         if not 0 <= port <= 65534:
             raise ValueError("port must be 0 (free ports) or 1..65534")
+        if token_lifetime is not None:
+            _check_lifetime(token_lifetime, "token_lifetime")
         self.config = config
+        self.token_lifetime = token_lifetime or config.token_lifetime
+        self._arc_key_dir = Path(arc_key_dir) if arc_key_dir is not None else None
         self.host = host
         self.port = port
         self._state_dir = Path(state_dir) if state_dir is not None else None
@@ -125,6 +146,8 @@ class Emulator:
                 directory=self._directory,
                 issuer=TokenIssuer(signing_key, material.signing.certificate),
                 identity_header=self.identity_header,
+                token_lifetime=self.token_lifetime,
+                extra_ca=str(material.ca_bundle),
             )
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -153,12 +176,12 @@ class Emulator:
                     f"{exc.strerror or exc}"
                 ) from None
             url_host = _url_host(self.host)
-            self.authority_host = f"https://{url_host}:{listeners[0].port}"
+            self.authority_host = https_url(url_host, listeners[0].port)
             http_base = f"http://{url_host}:{listeners[1].port}"
             self.imds_endpoint = http_base
             self.identity_endpoint = http_base + APP_SERVICE_PATH
             self.ca_bundle = str(material.ca_bundle)
-            service.authority_host = self.authority_host
+            service.set_authority_host(self.authority_host)
             from .azure_hosts import AzureHosts
 
             try:
@@ -167,7 +190,7 @@ class Emulator:
                     https_base=self.authority_host,
                     secret=self.identity_header,
                     tls_cert=material.tls_cert,
-                    arc_token_dir=Path(state_dir) / "arc-tokens",
+                    arc_token_dir=self._arc_key_dir or Path(state_dir) / "arc-tokens",
                 )
             except OSError as exc:  # bound sockets must not outlive a failed start
                 for listener in listeners:
@@ -245,6 +268,7 @@ class Emulator:
             "imds_endpoint": self.imds_endpoint,
             "identity_endpoint": self.identity_endpoint,
             "identity_header": self.identity_header,
+            "oidc_issuer": self.oidc_issuer(),
             "pid": os.getpid(),
         }
 
@@ -267,8 +291,33 @@ class Emulator:
         return f"{self.authority_host}/{tenant_id}/discovery/v2.0/keys"
 
     def issuer(self, tenant_id: str) -> str:
-        """The ``iss`` of tokens for the tenant: ``<authority_host>/<tenant_id>/v2.0``."""
+        """The ``iss`` of v2.0 tokens for the tenant: ``<authority_host>/<tenant_id>/v2.0``."""
         return f"{self.authority_host}/{tenant_id}/v2.0"
+
+    def v1_issuer(self, tenant_id: str) -> str:
+        """The ``iss`` of v1.0 tokens (Graph, ARM, Key Vault...): as Entra writes it,
+        ``https://sts.windows.net/<tenant_id>/`` (an identifier, never contacted)."""
+        return v1_issuer(tenant_id)
+
+    def oidc_issuer(self, name: str = "default") -> str:
+        """URL of one of the emulator's own external OIDC issuers (for federated credentials):
+        ``<authority_host>/issuers/<name>``."""
+        return self.service.oidc_issuers.url(name)
+
+    def mint_federated_token(
+        self,
+        subject: str,
+        *,
+        issuer: str = "default",
+        audience: str | list[str] = TOKEN_EXCHANGE_AUDIENCE,
+        lifetime: int = 3600,
+        claims: dict[str, Any] | None = None,
+    ) -> str:
+        """A token from the emulator's OIDC issuer ``issuer`` about ``subject``: what AKS or
+        GitHub Actions would hand a workload (same as ``POST /_emulator/federated-token``)."""
+        return self.service.oidc_issuers.mint(
+            subject, issuer=issuer, audience=audience, lifetime=lifetime, claims=claims
+        )
 
     def verify_token(self, access_token: str) -> dict[str, Any]:
         """Claims of an access token this emulator issued; raises ValueError otherwise."""
@@ -283,27 +332,37 @@ class Emulator:
         *,
         display_name: str = "",
         roles: Iterable[str] = (),
-        secrets: Iterable[str] = (),
+        secrets: Iterable[SecretInput] = (),
         certificates: Iterable[CertificateInput] = (),
         trusted_issuers: Iterable[CertificateInput] = (),
+        trusted_subjects: Iterable[str] = (),
+        federated_credentials: Iterable[FederatedCredential] = (),
         object_id: str = "",
-        token_lifetime: int = DEFAULT_TOKEN_LIFETIME,
+        token_lifetime: int | None = None,
+        enabled: bool = True,
+        access_token_accepted_version: int = 1,
     ) -> AppRegistration:
         """Add (or replace) an app registration; ``client_id`` defaults to a fresh GUID.
 
-        ``certificates`` and ``trusted_issuers`` take Certificate objects, :class:`CertifiedKey`,
-        PEM/DER bytes, PEM text or file paths. Registering a new tenant id creates the tenant.
+        ``secrets`` are strings or :class:`ClientSecret` (with ``expires``). ``certificates``
+        and ``trusted_issuers`` take Certificate objects, :class:`CertifiedKey`, PEM/DER bytes,
+        PEM text or file paths; ``trusted_issuers`` needs ``trusted_subjects`` (subject DNs
+        such as ``CN=automation``). Registering a new tenant id creates the tenant.
         """
         app = AppRegistration(
             tenant_id=tenant_id,
             client_id=client_id or str(uuid.uuid4()),
             display_name=display_name,
             roles=tuple(roles),
-            secrets=tuple(secrets),
+            secrets=tuple(secrets),  # type: ignore[arg-type]  # strings are coerced
             certificates=coerce_certificates(certificates),
             trusted_issuers=coerce_certificates(trusted_issuers, what="trusted issuer"),
+            trusted_subjects=tuple(trusted_subjects),
+            federated_credentials=tuple(federated_credentials),
             object_id=object_id,
             token_lifetime=token_lifetime,
+            enabled=enabled,
+            access_token_accepted_version=access_token_accepted_version,
         )
         self._directory.put_app(app)
         return app
@@ -320,7 +379,7 @@ class Emulator:
         resource_id: str = "",
         display_name: str = "",
         roles: Iterable[str] = (),
-        token_lifetime: int = DEFAULT_TOKEN_LIFETIME,
+        token_lifetime: int | None = None,
     ) -> ManagedIdentityRegistration:
         """Add (or replace) a managed identity.
 
@@ -339,6 +398,29 @@ class Emulator:
         )
         self._directory.put_managed_identity(mi)
         return mi
+
+    def register_tenant(
+        self, tenant_id: str, *, domains: Iterable[str] = (), display_name: str = ""
+    ) -> TenantRegistration:
+        """Declare a tenant with verified domains (``contoso.onmicrosoft.com``) that resolve to
+        it in discovery and token requests."""
+        tenant = TenantRegistration(tenant_id, tuple(domains), display_name)
+        self._directory.put_tenant(tenant)
+        return tenant
+
+    def register_resource(
+        self,
+        *identifier_uris: str,
+        app_id: str = "",
+        display_name: str = "",
+        access_token_accepted_version: int = 1,
+    ) -> ResourceRegistration:
+        """Make a resource (an API) known, so tokens can be requested for it."""
+        resource = ResourceRegistration(
+            tuple(identifier_uris), app_id, display_name, access_token_accepted_version
+        )
+        self._directory.put_resource(resource)
+        return resource
 
     # -- test helpers ------------------------------------------------------------------------
 

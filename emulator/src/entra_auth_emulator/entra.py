@@ -1,20 +1,26 @@
-"""The authority endpoints: tenant OIDC discovery, instance discovery, JWKS and the token
-endpoint (client credentials only, as app-only sign-in needs)."""
+"""The authority endpoints: tenant OIDC discovery (v1 and v2, and ``common``/``organizations``),
+instance discovery, JWKS, the authorization endpoint msal needs named, and the token endpoint
+(client credentials only, as app-only sign-in needs)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from . import client_auth, errors
 from .messages import Request, Response
+from .tokens import v1_issuer
 
 if TYPE_CHECKING:
     from .service import Service
 
 MAX_FORM_FIELDS = 64
+
+
+TENANTLESS = ("common", "organizations")
 
 
 def _tenant_or_error(service: Service, tenant: str, *, error: str = "invalid_request") -> str:
@@ -24,29 +30,30 @@ def _tenant_or_error(service: Service, tenant: str, *, error: str = "invalid_req
     return canonical
 
 
-def openid_configuration(service: Service, tenant: str) -> dict[str, object]:
+def openid_configuration(service: Service, tenant: str, *, v1: bool = False) -> dict[str, object]:
+    """The tenant's OIDC document (``tenant`` is the id, or ``common``/``organizations`` whose
+    documents carry Entra's ``{tenantid}`` placeholder). It advertises only endpoints the
+    emulator serves: no device code, logout or userinfo endpoints."""
     base = f"{service.authority_host}/{tenant}"
-    return {
-        "token_endpoint": f"{base}/oauth2/v2.0/token",
+    issuer_tenant = "{tenantid}" if tenant.lower() in TENANTLESS else tenant
+    version = "" if v1 else "/v2.0"
+    document: dict[str, object] = {
+        "token_endpoint": f"{base}/oauth2{version}/token",
         "token_endpoint_auth_methods_supported": [
             "client_secret_post",
             "private_key_jwt",
             "client_secret_basic",
         ],
-        "jwks_uri": f"{base}/discovery/v2.0/keys",
+        "jwks_uri": f"{base}/discovery{version}/keys",
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": service.issuer_for(tenant),
+        "issuer": v1_issuer(issuer_tenant) if v1 else service.issuer_for(issuer_tenant),
         "request_uri_parameter_supported": False,
-        "userinfo_endpoint": f"{service.authority_host}/oidc/userinfo",
-        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-        "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-        "http_logout_supported": True,
-        "frontchannel_logout_supported": True,
-        "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
+        # msal requires an authorization endpoint; it answers every app with AADSTS500113.
+        "authorization_endpoint": f"{base}/oauth2{version}/authorize",
         "claims_supported": [
             "sub",
             "iss",
@@ -56,28 +63,44 @@ def openid_configuration(service: Service, tenant: str) -> dict[str, object]:
             "nbf",
             "tid",
             "oid",
-            "appid",
+            "appid" if v1 else "azp",
             "roles",
             "idtyp",
         ],
-        "tenant_region_scope": "EMU",
+        "tenant_region_scope": None if tenant.lower() in TENANTLESS else "EMU",
         "cloud_instance_name": "entra-auth-emulator",
         "cloud_graph_host_name": "graph.windows.net",
         "msgraph_host": "graph.microsoft.com",
     }
+    return document
 
 
-def discovery(service: Service, request: Request, tenant: str) -> Response:
+def discovery(service: Service, request: Request, tenant: str, *, v1: bool = False) -> Response:
+    if tenant.lower() in TENANTLESS:
+        name = tenant.lower()
+        return Response(200, openid_configuration(service, name, v1=v1), log={"tenant": name})
     canonical = _tenant_or_error(service, tenant, error="invalid_tenant")
-    return Response(200, openid_configuration(service, canonical), log={"tenant": canonical})
+    return Response(200, openid_configuration(service, canonical, v1=v1), log={"tenant": canonical})
 
 
 def jwks(service: Service, request: Request, tenant: str) -> Response:
     issuer = None
-    if tenant.lower() not in ("common", "organizations", "consumers"):
+    if tenant.lower() not in (*TENANTLESS, "consumers"):
         tenant = _tenant_or_error(service, tenant, error="invalid_tenant")
         issuer = service.issuer_for(tenant)
     return Response(200, service.issuer.jwks(issuer), log={"tenant": tenant})
+
+
+def authorize(service: Service, request: Request, tenant: str) -> Response:
+    """The authorization endpoint msal insists discovery names. Apps registered here have no
+    reply address, so Entra's answer to any of them is AADSTS500113 (as JSON, not a page)."""
+    canonical = _tenant_or_error(service, tenant)
+    client_id = request.param("client_id")
+    if not client_id:
+        raise errors.missing_parameter("client_id")
+    if service.directory.app(canonical, client_id) is None:
+        raise errors.unknown_app(client_id, canonical)
+    raise errors.no_reply_address(client_id)
 
 
 def instance_discovery(service: Service, request: Request) -> Response:
@@ -157,6 +180,21 @@ def _resource_of(scope: str) -> str:
     return resource
 
 
+def client_capabilities(claims: str | None) -> tuple[str, ...]:
+    """The client capabilities (``CP1``...) a ``claims`` request parameter declares, as msal and
+    azure-identity send them: ``{"access_token": {"xms_cc": {"values": ["CP1"]}}}``."""
+    if not claims:
+        return ()
+    try:
+        parsed = json.loads(claims)
+        values = parsed["access_token"]["xms_cc"]["values"]
+    except (ValueError, KeyError, TypeError):
+        return ()
+    if not isinstance(values, list):
+        return ()
+    return tuple(v for v in values if isinstance(v, str) and v)
+
+
 def token(service: Service, request: Request, tenant: str, *, v1: bool = False) -> Response:
     """The token endpoint; refusals raise EntraError and carry Entra's status and code."""
     log: dict[str, object] = {}
@@ -169,6 +207,8 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
     if client_id:
         log["client_id"] = client_id
     try:
+        if tenant.lower() in TENANTLESS:
+            raise errors.tenantless_authority(tenant)
         canonical = _tenant_or_error(service, tenant)
         log["tenant"] = canonical
         if not grant_type:
@@ -187,16 +227,20 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
         app = service.directory.app(canonical, client_id)
         if app is None:
             raise errors.unknown_app(client_id, canonical)
+        if not app.enabled:
+            raise errors.app_disabled(app.client_id, app.display_name)
         if v1:
-            resource = form.get("resource")
-            if not resource:
+            requested = form.get("resource")
+            if not requested:
                 raise errors.missing_parameter("resource")
-            scope = f"{resource}/.default"
         else:
-            requested = form.get("scope")
-            if requested is None:
+            scope = form.get("scope")
+            if scope is None:
                 raise errors.missing_parameter("scope")
-            scope, resource = requested, _resource_of(requested)
+            requested = _resource_of(scope)
+        resource = service.directory.resource(canonical, requested)
+        if resource is None:
+            raise errors.unknown_resource(requested, canonical)
 
         secret = form.get("client_secret")
         secrets = [secret] if secret is not None else []
@@ -218,8 +262,9 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
                 assertion_type=form.get("client_assertion_type", ""),
                 client_id=client_id,
                 audiences=service.assertion_audiences(tenant, canonical),
-                scope=scope,
                 directory=service.directory,
+                federation=service.federation,
+                log=log,
             )
         else:
             raise errors.no_credential()
@@ -228,12 +273,13 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
         raise
 
     issued = service.issuer.issue(
-        issuer=service.issuer_for(canonical),
-        audience=resource,
+        v2_issuer=service.issuer_for(canonical),
         tenant_id=canonical,
         principal=app,
+        resource=resource,
         credential_type=credential_type,
-        lifetime=app.token_lifetime,
+        lifetime=service.lifetime_for(app),
+        capabilities=client_capabilities(form.get("claims")),
     )
     body: dict[str, object] = {
         "token_type": "Bearer",
@@ -248,7 +294,7 @@ def token(service: Service, request: Request, tenant: str, *, v1: bool = False) 
             "ext_expires_in": str(issued.expires_in),
             "expires_on": str(issued.claims["exp"]),
             "not_before": str(issued.claims["nbf"]),
-            "resource": resource,
+            "resource": requested,
             "access_token": issued.access_token,
         }
     return Response(200, body, log=log)

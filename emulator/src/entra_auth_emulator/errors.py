@@ -208,8 +208,8 @@ def assertion_subject() -> EntraError:
 
 def assertion_replayed() -> EntraError:
     return bad_assertion(
-        "[Reason - The assertion's 'jti' was already used for this scope; "
-        "create a fresh assertion with a new jti.]"
+        "[Reason - The assertion's 'jti' was already used (strict_jti is on; Entra itself "
+        "accepts an assertion again until it expires).]"
     )
 
 
@@ -229,6 +229,137 @@ def both_credentials() -> EntraError:
         "invalid_client",
         7000218,
         "Only one client credential may be presented: 'client_secret' or 'client_assertion'.",
+    )
+
+
+def unknown_resource(resource: str, tenant: str) -> EntraError:
+    return EntraError(
+        400,
+        "invalid_resource",
+        500011,
+        f"The resource principal named {resource} was not found in the tenant named {tenant}. "
+        "This can happen if the application has not been installed by the administrator of the "
+        "tenant or consented to by any user in the tenant. You might have sent your "
+        "authentication request to the wrong tenant.",
+    )
+
+
+def tenantless_authority(tenant: str) -> EntraError:
+    return EntraError(
+        400,
+        "invalid_request",
+        50059,
+        "No tenant-identifying information found in either the request or implied by any "
+        f"provided credentials. '{tenant}' names no tenant; app-only sign-in needs the tenant "
+        "id or a verified domain in the authority.",
+    )
+
+
+def secret_expired(client_id: str) -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        7000222,
+        f"The provided client secret keys for app '{client_id}' are expired. Visit the Azure "
+        "portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider "
+        "using certificate credentials for added security: https://aka.ms/certCreds.",
+    )
+
+
+def app_disabled(client_id: str, display_name: str) -> EntraError:
+    return EntraError(
+        400,
+        "unauthorized_client",
+        7000112,
+        f"Application '{client_id}'({display_name}) is disabled.",
+    )
+
+
+def subject_not_issuer(client_id: str) -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        50048,
+        "Subject mismatches Issuer claim in the client assertion for application "
+        f"'{client_id}'. Ensure the assertion's 'sub' equals its 'iss'.",
+    )
+
+
+def subject_not_trusted(names: list[str]) -> EntraError:
+    shown = ", ".join(names[:10]) or "(none)"
+    return EntraError(
+        401,
+        "invalid_client",
+        700030,
+        "Invalid certificate - subject name in certificate is not authorized. "
+        f"SubjectNames/SubjectAlternativeNames (up to 10) in token certificate are: {shown}",
+    )
+
+
+def no_reply_address(client_id: str) -> EntraError:
+    return EntraError(
+        400,
+        "invalid_request",
+        500113,
+        f"No reply address is registered for the application '{client_id}'. "
+        "The emulator serves app-only sign-in; user sign-in is not emulated.",
+    )
+
+
+_FIC_HINT = (
+    "Check your federated identity credential Subject, Audience and Issuer against the "
+    "presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+)
+
+
+def no_federated_record(issuer: object, subject: object, audience: object) -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        70021,
+        "No matching federated identity record found for presented assertion. "
+        f"Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'. "
+        f"Assertion Audience: '{audience}'. {_FIC_HINT}",
+    )
+
+
+def federated_issuer_mismatch(issuer: object) -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        700211,
+        f"No matching federated identity record found for presented assertion issuer "
+        f"'{issuer}'. {_FIC_HINT}",
+    )
+
+
+def federated_audience_mismatch(audience: object) -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        700212,
+        f"No matching federated identity record found for presented assertion audience "
+        f"'{audience}'. {_FIC_HINT}",
+    )
+
+
+def federated_subject_mismatch(subject: object) -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        700213,
+        f"No matching federated identity record found for presented assertion subject "
+        f"'{subject}'. Please note that the matching is done using a case-sensitive comparison. "
+        f"{_FIC_HINT}",
+    )
+
+
+def oidc_fetch_failed(issuer: str, reason: str) -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        50166,
+        f"Request to External OIDC endpoint failed. Issuer: '{issuer}'. [Reason - {reason}]",
     )
 
 

@@ -21,6 +21,8 @@ ENDPOINTS = (
     "servicefabric",
     "cloudshell",
     "machinelearning",
+    "authorize",
+    "issuer",
     "any",
 )
 _KEYS = {"endpoint", "path", "status", "retry_after", "delay", "drop", "count"}

@@ -11,8 +11,10 @@ import hmac
 import uuid
 from typing import TYPE_CHECKING
 
+from . import errors
 from .config import ManagedIdentityRegistration
 from .messages import Request, Response
+from .resources import ResolvedResource
 
 if TYPE_CHECKING:
     from .service import Service
@@ -49,17 +51,35 @@ def select_identity(
     return mi, None
 
 
-def _issue(
+def resolve(
     service: Service, mi: ManagedIdentityRegistration, resource: str
+) -> ResolvedResource | None:
+    """The resource in the identity's tenant, or None: every host then refuses in its own way."""
+    return service.directory.resource(mi.tenant_id, resource)
+
+
+def unknown_resource_text(resource: str, tenant: str) -> str:
+    """What IMDS says for a resource that does not exist (Microsoft's IMDS error table:
+    400 ``invalid_resource``, AADSTS50001)."""
+    return (
+        f"AADSTS50001: The application named {resource} was not found in the tenant named "
+        f"{tenant}. This can happen if the application has not been installed by the "
+        "administrator of the tenant or consented to by any user in the tenant. You might have "
+        "sent your authentication request to the wrong tenant."
+    )
+
+
+def _issue(
+    service: Service, mi: ManagedIdentityRegistration, resource: ResolvedResource
 ) -> tuple[str, dict[str, object], int]:
     tenant = mi.tenant_id
     issued = service.issuer.issue(
-        issuer=service.issuer_for(tenant),
-        audience=resource,
+        v2_issuer=service.issuer_for(tenant),
         tenant_id=tenant,
         principal=mi,
+        resource=resource,
         credential_type=MI_CREDENTIAL,
-        lifetime=mi.token_lifetime,
+        lifetime=service.lifetime_for(mi),
     )
     return issued.access_token, issued.claims, issued.expires_in
 
@@ -104,7 +124,10 @@ def imds(service: Service, request: Request) -> Response:
         return refuse(400, "invalid_request", problem)
     if mi is None:
         return refuse(400, "invalid_request", "Identity not found")
-    access_token, claims, lifetime = _issue(service, mi, resource)
+    resolved = resolve(service, mi, resource)
+    if resolved is None:
+        return refuse(400, "invalid_resource", unknown_resource_text(resource, mi.tenant_id))
+    access_token, claims, lifetime = _issue(service, mi, resolved)
     return Response(
         200,
         {
@@ -159,7 +182,11 @@ def app_service(service: Service, request: Request) -> Response:
         return refuse(400, problem)
     if mi is None:
         return refuse(400, "Unable to load the proper Managed Identity.")
-    access_token, claims, lifetime = _issue(service, mi, resource)
+    resolved = resolve(service, mi, resource)
+    if resolved is None:
+        # Not documented by Microsoft: App Service's error shape carrying Entra's refusal.
+        return refuse(400, str(errors.unknown_resource(resource, mi.tenant_id)))
+    access_token, claims, lifetime = _issue(service, mi, resolved)
     return Response(
         200,
         {

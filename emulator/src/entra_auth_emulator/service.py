@@ -16,9 +16,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import entra, errors, managed_identity
+from . import admin, entra, errors, managed_identity
+from .config import DEFAULT_TOKEN_LIFETIME, AppRegistration, ManagedIdentityRegistration
 from .directory import Directory
 from .faults import FaultInjector, FaultSpecError
+from .federation import FederatedVerifier, OidcKeys
+from .issuers import IssuerError, OidcIssuers
 from .messages import Request, Response
 from .tokens import TokenIssuer
 
@@ -36,12 +39,17 @@ Handler = Callable[[], Response]
 _TENANT = r"/(?P<tenant>[^/]+)"
 _AUTHORITY_ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_TENANT + r"/v2\.0/\.well-known/openid-configuration"), "discovery"),
-    (re.compile(_TENANT + r"/\.well-known/openid-configuration"), "discovery"),
+    (re.compile(_TENANT + r"/\.well-known/openid-configuration"), "discovery_v1"),
     (re.compile(_TENANT + r"/discovery/(?:v2\.0/)?keys"), "jwks"),
     (re.compile(_TENANT + r"/discovery/instance"), "instance_discovery"),
     (re.compile(_TENANT + r"/oauth2/v2\.0/token"), "token"),
     (re.compile(_TENANT + r"/oauth2/token"), "token_v1"),
+    (re.compile(_TENANT + r"/oauth2/(?:v2\.0/)?authorize"), "authorize"),
 ]
+_ISSUER_ROUTE = re.compile(
+    r"/issuers/(?P<name>[^/]+)/(?P<what>\.well-known/openid-configuration|jwks)"
+)
+_SLASHES = re.compile(r"/{2,}")
 
 
 def _is_loopback(ip: str) -> bool:
@@ -70,18 +78,33 @@ class Service:
         issuer: TokenIssuer,
         identity_header: str,
         authority_host: str = "",
+        token_lifetime: int = DEFAULT_TOKEN_LIFETIME,
+        extra_ca: str | None = None,
     ) -> None:
         self.directory = directory
         self.issuer = issuer
         self.identity_header = identity_header
         self.authority_host = authority_host
+        self.token_lifetime = token_lifetime
         self.faults = FaultInjector()
+        self.federation = FederatedVerifier(OidcKeys(extra_ca))
+        self.oidc_issuers = OidcIssuers(authority_host)
+        # Called with each request-log entry (``--log-requests`` prints them).
+        self.on_request: Callable[[dict[str, Any]], None] | None = None
         # Set by Emulator.start once the ports (which these hosts' URLs name) are known.
         self.azure_hosts: AzureHosts | None = None
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
 
-    # -- URLs ----------------------------------------------------------------------------
+    # -- URLs and lifetimes ---------------------------------------------------------------
+
+    def set_authority_host(self, authority_host: str) -> None:
+        self.authority_host = authority_host
+        self.oidc_issuers.base_url = authority_host
+
+    def lifetime_for(self, principal: AppRegistration | ManagedIdentityRegistration) -> int:
+        """The principal's own token lifetime, else the emulator's (``--token-lifetime``)."""
+        return principal.token_lifetime or self.token_lifetime
 
     def issuer_for(self, tenant: str) -> str:
         """Entra v2 issuer: ``<authority_host>/<tenant>/v2.0``."""
@@ -112,6 +135,7 @@ class Service:
         self.clear_requests()
         self.faults.clear()
         self.directory.forget_used_assertions()
+        self.federation.keys.clear()
         if registrations:
             self.directory.reset_registrations()
 
@@ -130,13 +154,24 @@ class Service:
             if path == APP_SERVICE_PATH:
                 return "appservice", lambda: managed_identity.app_service(self, request)
             return "unknown", lambda: _not_found(path)
+        # Entra serves "/common//v2.0/..." (msal's default discovery path for an authority
+        # ending in "/") as if the slashes were one.
+        path = _SLASHES.sub("/", path)
+        issuer_match = _ISSUER_ROUTE.fullmatch(path)
+        if issuer_match is not None:
+            return "issuer", functools.partial(
+                self._issuer_document, issuer_match["name"], issuer_match["what"]
+            )
         for pattern, name in _AUTHORITY_ROUTES:
             match = pattern.fullmatch(path)
             if match is None:
                 continue
             tenant = unquote(match["tenant"])
-            if name == "discovery":
-                return name, functools.partial(entra.discovery, self, request, tenant)
+            if name in ("discovery", "discovery_v1"):
+                v1 = name == "discovery_v1"
+                return "discovery", functools.partial(entra.discovery, self, request, tenant, v1=v1)
+            if name == "authorize":
+                return name, functools.partial(entra.authorize, self, request, tenant)
             if name == "jwks":
                 return name, functools.partial(entra.jwks, self, request, tenant)
             if name == "instance_discovery":
@@ -146,6 +181,15 @@ class Service:
             v1 = name == "token_v1"
             return "token", functools.partial(entra.token, self, request, tenant, v1=v1)
         return "unknown", lambda: _not_found(path)
+
+    def _issuer_document(self, name: str, what: str) -> Response:
+        """The emulator's test OIDC issuers: discovery document or JWKS."""
+        try:
+            issuers = self.oidc_issuers
+            body = issuers.jwks(name) if what == "jwks" else issuers.discovery(name)
+        except IssuerError:
+            return _not_found(f"/issuers/{name}")
+        return Response(200, body, log={"issuer": name})
 
     def handle(self, request: Request) -> Response:
         """Answer one request; never raises (a bug becomes a 500 JSON answer, not a crash)."""
@@ -196,6 +240,8 @@ class Service:
             entry["dropped"] = True
         with self._log_lock:
             self._log.append(entry)
+        if self.on_request is not None:
+            self.on_request(entry)
         log.debug("%s %s -> %s", request.method, request.path, entry["status"])
         return response
 
@@ -248,6 +294,17 @@ class Service:
                 except FaultSpecError as exc:
                     return _bad_request(str(exc))
                 return Response(201, fault.as_dict())
+        elif path.startswith(admin.PREFIXES):
+            return admin.handle(self, request)
+        elif path == "/_emulator/federated-token":
+            if method == "POST":
+                try:
+                    minted = self.oidc_issuers.mint_request(json.loads(request.body or b"null"))
+                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                    return _bad_request("the body must be a JSON object")
+                except IssuerError as exc:
+                    return _bad_request(str(exc))
+                return Response(200, minted)
         elif path == "/_emulator/reset":
             if method == "POST":
                 try:

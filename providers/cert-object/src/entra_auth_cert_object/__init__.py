@@ -114,7 +114,9 @@ def _demo_sni(lab: DemoLab) -> dict[str, Any]:
     issuing = lab.new_ca("CN=Contoso Demo Issuing CA,O=Contoso", issuer=root)
     leaf = lab.new_certificate("CN=sni-demo.contoso.com", issuer=issuing)
     path = leaf.write_pem(lab.workdir / "sni-demo.pem", with_chain=True)
-    app = lab.register_app(trusted_issuers=[root.certificate])  # no certificate uploaded
+    app = lab.register_app(  # no certificate uploaded: trusted by subject name + issuer
+        trusted_issuers=[root.certificate], trusted_subjects=["CN=sni-demo.contoso.com"]
+    )
     return {
         "client_id": app.client_id,
         "tenant_id": app.tenant_id,
