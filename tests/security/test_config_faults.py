@@ -171,9 +171,7 @@ def _parsed_copy(home: Path) -> Path:
     return home / ".cache" / "entra-auth" / "config.parsed"
 
 
-def test_a_forged_parsed_copy_cannot_change_what_the_config_says(
-    run_cli: Run, home: Path
-) -> None:
+def test_a_forged_parsed_copy_cannot_change_what_the_config_says(run_cli: Run, home: Path) -> None:
     """A parsed copy is used only when it is private to the user (0600, in a folder others
     cannot write) and stamped with the SHA-256 of the config's current bytes."""
     path = _config(home, _big_config("contoso"))
