@@ -1,4 +1,4 @@
-"""The provider conformance kit (``entra_auth.testing``) applied to all five built-in
+"""The provider conformance kit (``entra_auth.testing``) applied to all six built-in
 providers, each signing in against the emulator with the options of its own first demo step,
 exactly as a third-party provider's test suite would."""
 
@@ -77,3 +77,12 @@ class TestCertNameConformance(CertificateKeys):
 
 class TestCertObjectConformance(CertificateKeys):
     provider_name = "cert-object"
+
+
+class TestWorkloadIdentityConformance(ProviderConformance):
+    provider_name = "workload-identity"
+
+    def extra_secret_values(self, lab: DemoLab, options: Mapping[str, Any]) -> Iterable[str]:
+        # The federated token is a credential for as long as it is valid: never shown or logged.
+        token = Path(options["federated_token_file"]).read_text().strip()
+        return (token, token.rsplit(".", 1)[1])
