@@ -67,7 +67,9 @@ class DemoLab:
     ) -> DemoApp:
         """Register a throwaway app in the demo tenant; ``registration`` goes to the emulator's
         ``register_app`` (``secrets=[…]``, ``certificates=[…]``, ``trusted_issuers=[…]`` with
-        ``trusted_subjects=[…]``)."""
+        ``trusted_subjects=[…]``, or for workload identity federation
+        ``federated_credentials=[FederatedCredential(lab.emulator.oidc_issuer(), subject)]``
+        with a token from ``lab.emulator.mint_federated_token(subject)``)."""
         client_id = str(uuid.uuid4())
         registration.setdefault("roles", list(DEMO_ROLES))
         self.emulator.register_app(
