@@ -53,3 +53,11 @@ def cred(interop_env, secret_app, monkeypatch: pytest.MonkeyPatch):
     )
     yield credential
     credential.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def known_resources(emulator, resource_server: ResourceServer) -> None:  # type: ignore[no-untyped-def]
+    """The custom API and the local stand-in (whose Key Vault challenge names its own URL),
+    registered as Entra would need them: an unknown resource is refused with AADSTS500011."""
+    emulator.register_resource("api://contoso-api", display_name="Contoso API")
+    emulator.register_resource(resource_server.url, display_name="Local resource stand-in")

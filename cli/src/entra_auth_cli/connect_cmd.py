@@ -14,6 +14,7 @@ import typer
 from . import connect_flags as flag
 from .output import Output, echo, note, to_json
 from .provider_flags import SESSION_PANEL
+from .sessions import DEFAULT_TIMEOUT, TimeoutOption, within
 
 WELCOME = "Welcome To Microsoft Graph!"
 
@@ -43,6 +44,7 @@ def connect(
             case_sensitive=False, help="table: the welcome line; json: the context as JSON."
         ),
     ] = Output.table,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
 ) -> None:
     """Sign in as an application (Connect-Entra) and remember the connection.
 
@@ -66,8 +68,12 @@ def connect(
         config=load_config(),
         profile=profile,
     )
-    prompted = take_prompts(request)
-    credential = open_credential(prompted.request)
+    prompted = take_prompts(request)  # before the deadline: typing takes the time it takes
+    credential = within(
+        timeout,
+        f"a token from {request.environment.authority_host}",
+        lambda: open_credential(prompted.request),
+    )
     try:
         context = credential.context.as_dict()
     finally:

@@ -55,7 +55,7 @@ class SavedConnection:
 def connection_file() -> Path:
     from entra_auth import paths
 
-    return paths.state_dir() / FILE_NAME
+    return paths.connection_dir() / FILE_NAME
 
 
 def save(connection: SavedConnection) -> Path:

@@ -1,7 +1,8 @@
 """``entra-auth token``: an access token for scripts (``curl -H "Authorization: Bearer $(…)"``).
 
-It signs in again from the saved recipe: one token request per process (msal's tenant
-discovery aside), secrets resolved from their references at that moment.
+It signs in again from the saved recipe, or from ``--profile NAME`` without touching the saved
+connection: one token request per process (none with a CurrentUser-cached token), secrets
+resolved from their references at that moment.
 """
 
 from __future__ import annotations
@@ -12,6 +13,14 @@ from typing import Annotated
 import typer
 
 from .output import echo, to_json
+from .sessions import (
+    DEFAULT_TIMEOUT,
+    ProfileOption,
+    TimeoutOption,
+    chosen_profile,
+    request_for,
+    within,
+)
 
 
 class TokenOutput(enum.StrEnum):
@@ -31,28 +40,17 @@ def token(
         TokenOutput,
         typer.Option(case_sensitive=False, help="raw: the token alone; json: token and expiry."),
     ] = TokenOutput.raw,
+    profile: ProfileOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
 ) -> None:
-    """Print an access token for the current connection."""
-    from entra_auth import Environment, paths, prepare
-    from entra_auth.config import Config
+    """Print an access token for the current connection (or a profile)."""
     from entra_auth.connect import open_credential
     from entra_auth.errors import SecretReferenceError
 
-    from . import state
     from .prompted_secrets import not_kept_hint
 
-    saved = state.load()
-    env = Environment(**saved.environment)  # type: ignore[arg-type]  # saved as strings
-    scopes = tuple(scope) if scope else (env.default_scope,)
-    request = prepare(
-        saved.provider,
-        saved.options,
-        environment=env,
-        context_scope=saved.context_scope,
-        use_profiles=False,
-        # The saved connection is complete: a config edited since must not change it.
-        config=Config(paths.config_file()),
-    )
+    request = request_for(chosen_profile(profile))
+    scopes = tuple(scope) if scope else (request.environment.default_scope,)
     credential = open_credential(
         request,
         scopes=scopes,
@@ -61,7 +59,11 @@ def token(
         defer_create=True,
     )
     try:
-        info = credential.get_token_info(*scopes)
+        info = within(
+            timeout,
+            f"a token from {request.environment.authority_host}",
+            lambda: credential.get_token_info(*scopes),
+        )
     except SecretReferenceError:
         hint = not_kept_hint(request)
         if hint is None:

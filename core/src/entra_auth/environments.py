@@ -53,6 +53,24 @@ class Environment:
     def authority(self, tenant_id: str) -> str:
         return f"{self.authority_host.rstrip('/')}/{tenant_id}"
 
+    @classmethod
+    def from_dict(cls, data: object) -> Environment:
+        """An environment saved with ``as_dict`` (the saved connection), checked again: the
+        file may have been damaged or edited since."""
+        fields = ("name", "authority_host", "graph_endpoint")
+        if not isinstance(data, Mapping) or not all(isinstance(data.get(f), str) for f in fields):
+            raise ConfigurationError(
+                "the saved connection's environment is damaged; run entra-auth disconnect, then "
+                "entra-auth connect again"
+            )
+        bundle = data.get("ca_bundle")
+        return cls(
+            str(data["name"]),
+            validate_url(str(data["authority_host"]), "the saved authority host"),
+            validate_url(str(data["graph_endpoint"]), "the saved Graph endpoint"),
+            bundle if isinstance(bundle, str) else None,
+        )
+
     def as_dict(self) -> dict[str, str]:
         data = {
             "name": self.name,

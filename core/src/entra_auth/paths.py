@@ -32,6 +32,13 @@ def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state")
 
 
+def connection_dir() -> Path:
+    """Where the saved connection lives: ``$ENTRA_AUTH_STATE_DIR`` when set (one per CI job
+    sharing a home, so parallel jobs never read each other's), else ``state_dir()``."""
+    explicit = os.environ.get("ENTRA_AUTH_STATE_DIR", "").strip()
+    return Path(explicit).expanduser() if explicit else state_dir()
+
+
 def data_dir() -> Path:
     """``$XDG_DATA_HOME/entra-auth``: the tool's own certificate store lives in ``certs/``."""
     return _xdg("XDG_DATA_HOME", ".local/share")
