@@ -357,20 +357,29 @@ def test_cli_federated_token_by_reference(
 
 
 MISMATCHES = [
-    pytest.param(lambda emu: emu.mint_federated_token(STRANGER), 700213, id="subject"),
     pytest.param(
-        lambda emu: emu.mint_federated_token(SUBJECT, issuer="someone-else"), 700211, id="issuer"
+        lambda emu: emu.mint_federated_token(STRANGER),
+        700213,
+        "names the token's subject",
+        id="subject",
+    ),
+    pytest.param(
+        lambda emu: emu.mint_federated_token(SUBJECT, issuer="someone-else"),
+        700211,
+        "names the token's issuer",
+        id="issuer",
     ),
     pytest.param(
         lambda emu: emu.mint_federated_token(SUBJECT, audience="api://AzureADTokenExchange2"),
         700212,
+        "audience is not one the credential accepts",
         id="audience",
     ),
-    pytest.param(expired_token, 700024, id="expired"),
+    pytest.param(expired_token, 700024, "outside its valid time range", id="expired"),
 ]
 
 
-@pytest.mark.parametrize(("mint", "code"), MISMATCHES)
+@pytest.mark.parametrize(("mint", "code", "hint"), MISMATCHES)
 def test_cli_each_federated_mismatch_is_refused_with_its_code(
     run: Run,
     emulator: Any,
@@ -379,13 +388,14 @@ def test_cli_each_federated_mismatch_is_refused_with_its_code(
     connection_file: Path,
     mint: Callable[[Any], str],
     code: int,
+    hint: str,
 ) -> None:
     federated = mint(emulator)
     path = write_token(tmp_path / "token", federated)
     refused = run("connect", "--federated-token-file", str(path), *app.args())
     assert refused.code == 1
     line = refused.error_line()
-    assert f"AADSTS{code}" in line
+    assert f"AADSTS{code}" in line and "(hint: " in line and hint in line
     assert refused.stdout == ""
     assert not connection_file.exists()
     assert_not_shown(federated, refused)

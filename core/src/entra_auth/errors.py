@@ -31,6 +31,14 @@ AADSTS_HINTS: dict[int, str] = {
     "example https://graph.microsoft.com/.default",
     7000112: "the application is disabled in the tenant; an administrator must enable it",
     700030: "the certificate's subject is not one the app trusts for subject name + issuer sign-in",
+    70021: "the app has no federated credential matching the token's issuer, subject and "
+    "audience; add one under App registrations > Certificates & secrets > Federated credentials",
+    700211: "no federated credential of the app names the token's issuer; check the issuer URL "
+    "exactly (trailing slash included)",
+    700212: "the federated token's audience is not one the credential accepts (by default "
+    "api://AzureADTokenExchange)",
+    700213: "no federated credential of the app names the token's subject; matching is exact "
+    "and case-sensitive (namespace and service account, repository and branch…)",
 }
 
 
