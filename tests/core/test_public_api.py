@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PINNED = [
     "API_VERSION",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "BUILTIN_ENVIRONMENTS",
     "CERTIFICATE_PASSWORD",
     "CLIENT_ID",

@@ -18,6 +18,8 @@ from .context import EntraContext
 from .credential import EntraCredential
 from .environments import BUILTIN_ENVIRONMENTS, Environment
 from .errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
     AuthenticationError,
     CertificateError,
     ConfigurationError,
@@ -114,6 +116,8 @@ __all__ = [
     "THUMBPRINT_FORMS",
     "AccessToken",
     "AccessTokenInfo",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "AsyncEntraCredential",
     "AuthenticationError",
     "CertificateAssertion",

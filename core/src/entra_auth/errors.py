@@ -52,6 +52,15 @@ class UsageError(EntraAuthError):
     """The caller asked for something that cannot work: a bad option, value or reference."""
 
 
+class ArgumentTypeError(UsageError, TypeError):
+    """A value of the wrong type (an int where an ID string belongs, a list for a path):
+    a ``TypeError`` too, so Python callers can catch it the usual way."""
+
+
+class ArgumentValueError(UsageError, ValueError):
+    """A value of the right type but the wrong shape or range: a ``ValueError`` too."""
+
+
 class ConfigurationError(UsageError):
     """The configuration (file, profile, environment, plugin set-up) is not usable."""
 

@@ -86,7 +86,7 @@ class Option:
     def coerce(self, value: Any, *, where: str) -> Any:
         """``value`` (from a flag, the config file, the environment or Python) as this
         option's type; ``UsageError`` naming ``where`` and the expected type otherwise."""
-        from .errors import UsageError
+        from .errors import ArgumentTypeError, ArgumentValueError
 
         if self.type == "object" or value is None:
             return value
@@ -97,14 +97,14 @@ class Option:
                 return value
             if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
                 return value.strip().lower() in _TRUE
-            raise UsageError(f"{where} {self.label} takes true or false, not {value!r}")
+            raise ArgumentValueError(f"{where} {self.label} takes true or false, not {value!r}")
         if self.type == "int":
             if isinstance(value, bool):
-                raise UsageError(f"{where} {self.label} takes a whole number, not {value!r}")
+                raise ArgumentTypeError(f"{where} {self.label} takes a whole number, not {value!r}")
             try:
                 return int(value)
             except (TypeError, ValueError):
-                raise UsageError(
+                raise ArgumentValueError(
                     f"{where} {self.label} takes a whole number, not {value!r}"
                 ) from None
         if self.type == "path":
@@ -112,12 +112,14 @@ class Option:
             from pathlib import Path
 
             if not isinstance(value, str | os.PathLike) or str(value) == "":
-                raise UsageError(f"{where} {self.label} takes a file path, not {value!r}")
+                raise ArgumentTypeError(f"{where} {self.label} takes a file path, not {value!r}")
             if "\x00" in str(value):
-                raise UsageError(f"{where} {self.label}: the path contains a NUL character")
+                raise ArgumentValueError(f"{where} {self.label}: the path contains a NUL character")
             return str(Path(value).expanduser().absolute())
         if not isinstance(value, str):
-            raise UsageError(f"{where} {self.label} takes text, not {type(value).__name__}")
+            raise ArgumentTypeError(
+                f"{where} {self.label} takes text, not {type(value).__name__} {value!r}"
+            )
         return value
 
 

@@ -214,7 +214,7 @@ def prepare(
             f"(--profile NAME, {PROFILE_ENV} or default_profile in {cfg.path})"
         )
     entry = host.get_provider(provider)
-    where = f"profile {profile_name!r}:" if profile_name else ""
+    where = f"{cfg.path} [profiles.{profile_name}]:" if profile_name else ""
     if from_environment:
         from_env, missing = _from_environment(entry, host, env_vars)
         merged.update(from_env)
