@@ -269,3 +269,20 @@ def test_demo_on_an_arc_machine_never_asks_the_agent(
     assert "IMDS\n" not in managed.replace("(IMDS)\n", "")
     assert "Refused, as it should be (exit code 1)" in managed
     assert "AppService identity endpoint" in managed
+
+
+def test_a_cached_token_is_never_served_for_another_identity_endpoint(
+    cli_command: list[str], identities: Identities, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CurrentUser cache partition includes the endpoint kind and address: after the host
+    changes (IMDS -> App Service) the next token comes from the new endpoint."""
+    use_host(monkeypatch, emulator, "IMDS")
+    connected = run(cli_command, "connect", "--identity", "--context-scope", "CurrentUser")
+    assert connected.returncode == 0, connected.stderr
+    again = run(cli_command, "token")
+    assert again.returncode == 0 and len(identity_requests(emulator, "IMDS")) == 1
+    use_host(monkeypatch, emulator, "AppService")
+    moved = run(cli_command, "token")
+    assert moved.returncode == 0, moved.stderr
+    assert len(identity_requests(emulator, "AppService")) == 1
+    assert len(identity_requests(emulator, "IMDS")) == 1

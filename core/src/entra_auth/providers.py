@@ -227,6 +227,12 @@ class Provider(ABC):
         """Steps ``entra-auth demo`` runs against the embedded emulator (none by default)."""
         return ()
 
+    def cache_scope(self, options: Mapping[str, Any]) -> Mapping[str, str]:
+        """What, besides the options, decides whose tokens these are: it becomes part of the
+        token cache partition, so a token is never served for another endpoint (a managed
+        identity's host, say). Computed when the partition is; cheap, no network."""
+        return {}
+
     def __repr__(self) -> str:
         return f"<Provider {self.name}>"
 

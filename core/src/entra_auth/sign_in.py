@@ -66,9 +66,13 @@ class SignInRequest:
     def partition(self) -> str:
         """The token cache partition: provider, authority and the options that say who signs
         in (secret references included, values never)."""
+        from .plugins import guarded
         from .token_store import partition_key
 
-        return partition_key(self.provider_name, self.environment.authority_host, self.options)
+        with guarded(self.entry, "cache_scope"):
+            scope = dict(self.provider.cache_scope(self.options))
+        options = {**self.options, **{f"cache_scope.{k}": v for k, v in scope.items()}}
+        return partition_key(self.provider_name, self.environment.authority_host, options)
 
     def secret_options(self) -> list[Option]:
         return [o for o in self.declared if o.secret and self.options.get(o.name) is not None]

@@ -65,6 +65,12 @@ class ManagedIdentityProvider(Provider):
     def create(self, settings: ProviderSettings) -> TokenSource:
         return create_source(Identity.from_options(settings.options), detect_host())
 
+    def cache_scope(self, options: Mapping[str, Any]) -> Mapping[str, str]:
+        """Tokens belong to the endpoint that issued them: switching hosts (IMDS to App
+        Service, another IMDS address) must not serve the previous host's token."""
+        host = detect_host()
+        return {"identity_endpoint": f"{host.source} {host.endpoint}"}
+
     def demo_steps(self) -> Sequence[DemoStep]:
         from .demo import DEMO_STEPS
 
