@@ -151,6 +151,7 @@ def _run(args: argparse.Namespace, prog: str, stop: threading.Event) -> int:
             f"  imds_endpoint      {info['imds_endpoint']}\n"
             f"  identity_endpoint  {info['identity_endpoint']}\n"
             f"  identity_header    {info['identity_header']}\n"
+            f"  graph_endpoint     {info['graph_endpoint']}\n"
             f"  oidc_issuer        {info['oidc_issuer']}\n"
             f"  apps {len(emulator.config.apps)}, managed identities "
             f"{len(emulator.config.managed_identities)}; stop with Ctrl-C or SIGTERM",

@@ -19,6 +19,7 @@ from typing import Any
 from cryptography import x509
 
 from .errors import ConfigError
+from .graph_data import GraphConfig, parse_graph
 from .pki import CertifiedKey, load_certificates
 
 __all__ = [
@@ -303,6 +304,8 @@ class EmulatorConfig:
     # Refuse any reuse of an assertion's jti (Entra accepts reuse until the assertion expires).
     strict_jti: bool = False
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
+    # [[graph.users]] and [[graph.groups]]: what the emulator's small Graph serves.
+    graph: GraphConfig = field(default_factory=GraphConfig)
 
     def __post_init__(self) -> None:
         _check_lifetime(self.token_lifetime, "config")
@@ -372,6 +375,7 @@ TOP_LEVEL_KEYS = {
     "resources",
     "strict_jti",
     "token_lifetime",
+    "graph",
 }
 # Older names, kept for the docs test and callers that imported them.
 _APP_KEYS = APP_KEYS
@@ -571,6 +575,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None, where: str) 
         parse_resource(entry, f"{where}: resources[{i}]")
         for i, entry in enumerate(_entries(data, "resources", where), 1)
     ]
+    graph = parse_graph(data.get("graph", {}), where)
     try:
         return EmulatorConfig(
             apps=tuple(apps),
@@ -579,6 +584,7 @@ def config_from_dict(data: Mapping[str, Any], *, base: Path | None, where: str) 
             resources=tuple(resources),
             strict_jti=_bool(data, "strict_jti", where, False),
             token_lifetime=data.get("token_lifetime", DEFAULT_TOKEN_LIFETIME),
+            graph=graph,
         )
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None

@@ -34,6 +34,9 @@ class Directory:
         self._resources: dict[str, ResourceRegistration] = {}
         self._used_jti: dict[tuple[str, str, str], float] = {}
         self.strict_jti = config.strict_jti
+        self.config_graph = config.graph
+        # The emulator's own Graph endpoint(s): tokens for them are Graph tokens.
+        self.graph_aliases: tuple[str, ...] = ()
         self._load(config)
 
     def _load(self, config: EmulatorConfig) -> None:
@@ -140,6 +143,8 @@ class Directory:
         (config or admin API), or an app of the tenant by ``api://<client_id>`` or client id."""
         wanted = resources.comparable(requested)
         found = resources.index(resources.BUILT_IN).get(wanted)
+        if found is None and wanted in {resources.comparable(a) for a in self.graph_aliases}:
+            found = resources.index(resources.BUILT_IN).get(resources.GRAPH_APP_ID)
         with self._lock:
             if found is None:
                 found = resources.index(tuple(self._resources.values())).get(wanted)

@@ -116,6 +116,7 @@ class Emulator:
         self.authority_host = ""
         self.imds_endpoint = ""
         self.identity_endpoint = ""
+        self.graph_endpoint = ""
         self.ca_bundle = ""
         self._loopback_only = True
         self._azure_hosts: AzureHosts | None = None
@@ -182,6 +183,9 @@ class Emulator:
             self.identity_endpoint = http_base + APP_SERVICE_PATH
             self.ca_bundle = str(material.ca_bundle)
             service.set_authority_host(self.authority_host)
+            # The small Graph shares the authority's port (paths /v1.0 and /beta): point
+            # Environment(graph_endpoint=...) here; tokens for it are Graph tokens.
+            self.graph_endpoint = service.graph_endpoint
             from .azure_hosts import AzureHosts
 
             try:
@@ -268,6 +272,7 @@ class Emulator:
             "imds_endpoint": self.imds_endpoint,
             "identity_endpoint": self.identity_endpoint,
             "identity_header": self.identity_header,
+            "graph_endpoint": self.graph_endpoint,
             "oidc_issuer": self.oidc_issuer(),
             "pid": os.getpid(),
         }

@@ -23,6 +23,7 @@ ENDPOINTS = (
     "machinelearning",
     "authorize",
     "issuer",
+    "graph",
     "any",
 )
 _KEYS = {"endpoint", "path", "status", "retry_after", "delay", "drop", "count"}

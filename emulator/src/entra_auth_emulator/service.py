@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import admin, entra, errors, managed_identity
+from . import admin, entra, errors, graph, managed_identity
 from .config import DEFAULT_TOKEN_LIFETIME, AppRegistration, ManagedIdentityRegistration
 from .directory import Directory
 from .faults import FaultInjector, FaultSpecError
 from .federation import FederatedVerifier, OidcKeys
+from .graph_data import GraphData
 from .issuers import IssuerError, OidcIssuers
 from .messages import Request, Response
 from .tokens import TokenIssuer
@@ -89,6 +90,8 @@ class Service:
         self.faults = FaultInjector()
         self.federation = FederatedVerifier(OidcKeys(extra_ca))
         self.oidc_issuers = OidcIssuers(authority_host)
+        # The small Graph (graph.py) is served on the authority's port under /v1.0 and /beta.
+        self.graph_data = GraphData(directory.config_graph)
         # Called with each request-log entry (``--log-requests`` prints them).
         self.on_request: Callable[[dict[str, Any]], None] | None = None
         # Set by Emulator.start once the ports (which these hosts' URLs name) are known.
@@ -101,6 +104,12 @@ class Service:
     def set_authority_host(self, authority_host: str) -> None:
         self.authority_host = authority_host
         self.oidc_issuers.base_url = authority_host
+        self.directory.graph_aliases = (authority_host,)
+
+    @property
+    def graph_endpoint(self) -> str:
+        """Where the small Graph answers: the authority's origin (``/v1.0/...``)."""
+        return self.authority_host
 
     def lifetime_for(self, principal: AppRegistration | ManagedIdentityRegistration) -> int:
         """The principal's own token lifetime, else the emulator's (``--token-lifetime``)."""
@@ -136,6 +145,7 @@ class Service:
         self.faults.clear()
         self.directory.forget_used_assertions()
         self.federation.keys.clear()
+        self.graph_data.reset()
         if registrations:
             self.directory.reset_registrations()
 
@@ -157,6 +167,8 @@ class Service:
         # Entra serves "/common//v2.0/..." (msal's default discovery path for an authority
         # ending in "/") as if the slashes were one.
         path = _SLASHES.sub("/", path)
+        if graph.is_graph_path(path):
+            return "graph", lambda: graph.handle(self, request)
         issuer_match = _ISSUER_ROUTE.fullmatch(path)
         if issuer_match is not None:
             return "issuer", functools.partial(
@@ -253,6 +265,8 @@ class Service:
     def _fault_response(
         self, request: Request, status: int, correlation_id: str | None
     ) -> Response:
+        if request.listener == "authority" and graph.is_graph_path(request.path):
+            return graph.fault_response(request, status)
         response = self._error_response(errors.server_fault(status), correlation_id)
         if request.listener == "identity":
             # Identity endpoints have their own error shapes; give both readers what they need.
