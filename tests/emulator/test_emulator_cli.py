@@ -99,6 +99,7 @@ def test_start_token_stop_restart(tmp_path: Path, sig: int) -> None:
             "imds_endpoint",
             "identity_endpoint",
             "identity_header",
+            "graph_endpoint",
             "oidc_issuer",
             "pid",
         }

@@ -186,6 +186,8 @@ class Emulator:
             # The small Graph shares the authority's port (paths /v1.0 and /beta): point
             # Environment(graph_endpoint=...) here; tokens for it are Graph tokens.
             self.graph_endpoint = service.graph_endpoint
+            if url_host in ("127.0.0.1", "[::1]"):  # the TLS certificate names localhost too
+                self._directory.graph_aliases += (https_url("localhost", listeners[0].port),)
             from .azure_hosts import AzureHosts
 
             try:
