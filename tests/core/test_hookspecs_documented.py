@@ -20,6 +20,7 @@ def test_the_pinned_hooks_exist() -> None:
         "entra_auth_register_certificate_stores",
         "entra_auth_register_providers",
         "entra_auth_register_secret_schemes",
+        "entra_auth_register_token_caches",
         "entra_auth_resolve_secret",
     ]
 

@@ -30,6 +30,7 @@ def connect(
     option: flag.ProviderOptions = None,
     environment: flag.EnvironmentName = None,
     context_scope: flag.ContextScope = None,
+    token_cache: flag.TokenCache = None,
     no_welcome: Annotated[
         bool,
         typer.Option(
@@ -65,6 +66,7 @@ def connect(
         environment_variable=environment_variable,
         environment=environment,
         context_scope=context_scope,
+        token_cache=token_cache,
         config=load_config(),
         profile=profile,
     )

@@ -4,7 +4,7 @@ command line to core's ``prepare``.
 A profile is a saved ``connect`` command line, so both commands accept the same flags: the
 provider flags generated from the installed providers (``provider_flags``) and the few that
 are not any provider's (``--provider``, ``--option``, ``--environment-variable``,
-``--environment``, ``--context-scope``), declared once here.
+``--environment``, ``--context-scope``, ``--token-cache``), declared once here.
 """
 
 from __future__ import annotations
@@ -67,6 +67,18 @@ ContextScope = Annotated[
     ),
 ]
 
+TokenCache = Annotated[
+    str | None,
+    typer.Option(
+        "--token-cache",
+        metavar="URL",
+        help="Share tokens through the cache at this URL (an installed token cache plugin "
+        "serves its scheme, see entra-auth plugins); its options go through --option, secrets "
+        "by reference.",
+        rich_help_panel=SESSION_PANEL,
+    ),
+]
+
 
 def prepare_from_command_line(
     ctx: typer.Context,
@@ -79,6 +91,7 @@ def prepare_from_command_line(
     config: Config,
     profile: str | None = None,
     use_profiles: bool = True,
+    token_cache: str | None = None,
 ) -> SignInRequest:
     """Core's ``prepare`` with this command line's flags: the generated provider flags, then
     ``--option`` pairs (which may also name a certificate store's options)."""
@@ -86,6 +99,8 @@ def prepare_from_command_line(
 
     options = given_flags(ctx)
     options.update(parse_option_pairs(option or ()))
+    if token_cache is not None:
+        options["token_cache"] = token_cache
     return prepare(
         provider,
         options,

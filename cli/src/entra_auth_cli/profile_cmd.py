@@ -144,6 +144,7 @@ def add_profile(
     option: flag.ProviderOptions = None,
     environment: flag.EnvironmentName = None,
     context_scope: flag.ContextScope = None,
+    token_cache: flag.TokenCache = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a profile of the same name.")
     ] = False,
@@ -165,6 +166,7 @@ def add_profile(
         environment_variable=environment_variable,
         environment=environment,
         context_scope=context_scope,
+        token_cache=token_cache,
         config=load_config(),
         use_profiles=False,
     )

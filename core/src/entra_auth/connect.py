@@ -100,15 +100,25 @@ def open_credential(
     from .context import EntraContext
     from .credential import ALLOWED_TENANTS_ENV, ALLOWED_TENANTS_OPTION
     from .plugins import create_source
-    from .token_store import FileTokenStore, cache_folder
+    from .token_store import FileTokenStore, cache_folder, open_shared_store
 
     allowed_tenants = request.options.get(ALLOWED_TENANTS_OPTION)
     if allowed_tenants is None:
         allowed_tenants = os.environ.get(ALLOWED_TENANTS_ENV, "")
-    else:  # a core option: the provider never sees it
-        request = request.with_options(
-            {k: v for k, v in request.options.items() if k != ALLOWED_TENANTS_OPTION}
-        )
+    local: TokenStore | None = store
+    if local is None and request.context_scope == "CurrentUser":
+        local = FileTokenStore(cache_folder(), request.partition)
+    if fetch_token and local is not None:
+        # Connecting proves the credential: its first token comes from Entra, never from a
+        # cache entry another sign-in (perhaps with another secret behind the same reference)
+        # left there. A shared cache (token_cache) is the fleet's, trusted by its key.
+        local = _ProvingStore(local)
+    shared = open_shared_store(request, local) if store is None else None
+    store = shared if shared is not None else local
+    # Core's options and the cache's are not the provider's.
+    provider_options = request.provider_options()
+    if len(provider_options) != len(request.options):
+        request = request.with_options(provider_options)
     env = request.environment
     base = EntraContext(
         client_id=request.options.get("client_id"),
@@ -117,13 +127,6 @@ def open_credential(
         context_scope=request.context_scope,
         environment=env.name,
     )
-    if store is None and request.context_scope == "CurrentUser":
-        store = FileTokenStore(cache_folder(), request.partition)
-    if fetch_token and store is not None:
-        # Connecting proves the credential: its first token comes from Entra, never from a
-        # cache entry another sign-in (perhaps with another secret behind the same reference)
-        # left there.
-        store = _ProvingStore(store)
     default_scopes = _scopes(scopes) or (env.default_scope,)
     credential = EntraCredential(
         (lambda: create_source(request)) if defer_create else create_source(request),

@@ -122,7 +122,14 @@ class _Flight:
 
 
 class TokenStore(Protocol):
-    """A second-level cache behind the in-memory one (the ``CurrentUser`` file cache)."""
+    """A second-level cache behind the in-memory one (the ``CurrentUser`` file cache, or a
+    shared cache a plugin serves).
+
+    A store may also have ``lock(key)``, a context manager held while this process fetches
+    the token for ``key``: the credential takes it after a miss, reads the store again (another
+    process may have fetched the token meanwhile), and only then asks the token source. A
+    shared store's lock spans processes and hosts, so a fleet asks Entra once per token.
+    """
 
     def load(self, key: CacheKey) -> TokenResult | None: ...
 
@@ -360,13 +367,47 @@ class EntraCredential:
             cached = self._cache.get(key)
             if cached is not None and time.time() < cached.refresh_on:
                 return cached  # another flight finished just before this one started
-            if self._store is not None:
-                stored = self._store.load(store_key)
-                if stored is not None:
-                    entry = _Entry.from_result(stored)
-                    if time.time() < entry.refresh_on:
-                        self._remember(key, wanted, tenant_id, entry)
-                        return entry
+            stored = self._fresh_from_store(key, wanted, tenant_id, store_key)
+            if stored is not None:
+                return stored
+        lock = getattr(self._store, "lock", None) if claims is None else None
+        if lock is None:
+            return self._request(key, wanted, claims, tenant_id, cae, store_key)
+        # A shared store's lock: one process (or host) fetches, the others wait for it and
+        # then find its token in the store.
+        with lock(store_key):
+            stored = self._fresh_from_store(key, wanted, tenant_id, store_key)
+            if stored is not None:
+                return stored
+            return self._request(key, wanted, claims, tenant_id, cae, store_key)
+
+    def _fresh_from_store(
+        self,
+        key: CacheKey,
+        wanted: tuple[str, ...],
+        tenant_id: str | None,
+        store_key: tuple[Any, ...],
+    ) -> _Entry | None:
+        if self._store is None:
+            return None
+        stored = self._store.load(store_key)
+        if stored is None:
+            return None
+        entry = _Entry.from_result(stored)
+        if time.time() >= entry.refresh_on:
+            return None
+        self._remember(key, wanted, tenant_id, entry)
+        return entry
+
+    def _request(
+        self,
+        key: CacheKey,
+        wanted: tuple[str, ...],
+        claims: str | None,
+        tenant_id: str | None,
+        cae: bool,
+        store_key: tuple[Any, ...],
+    ) -> _Entry:
         source = self._ensure_source()
         self.requests_made += 1
         try:

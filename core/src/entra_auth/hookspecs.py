@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .certificates.stores import CertificateStore
     from .providers import Provider
     from .secret_references import SecretScheme
+    from .token_store import TokenCacheBackend
 
 hookspec = pluggy.HookspecMarker("entra_auth")
 hookimpl = pluggy.HookimplMarker("entra_auth")
@@ -95,5 +96,31 @@ class CredentialProvider:
 
         :param register: Call ``register(store)`` once per store, with an object implementing
             :class:`entra_auth.CertificateStore`.
+        :return: Nothing; the return value is ignored.
+        """
+
+    @hookspec
+    def entra_auth_register_token_caches(
+        self, register: Callable[[TokenCacheBackend], None]
+    ) -> None:
+        """Register shared token cache backends, selected by the scheme of a ``token_cache`` URL.
+
+        Called once per process, the first time core opens a credential whose ``token_cache``
+        setting is set (``connect(..., token_cache=URL)``, the profile key ``token_cache``,
+        ``--token-cache URL``) or lists the backends (``entra-auth plugins``). Every
+        implementation is called; a scheme registered twice keeps its first owner and the
+        second registration is reported as a plugin problem.
+
+        A backend has ``name``, ``schemes`` (URL schemes, e.g. ``("redis", "rediss")``),
+        ``options`` (a tuple of :class:`entra_auth.Option`, given through ``--option`` or a
+        profile, secrets by reference) and ``open(url, settings, partition)``, which returns a
+        token store: ``load(key)``, ``save(key, result)`` and optionally ``lock(key)`` (a
+        context manager held while one process fetches the token, so a fleet asks once). Keys
+        are the same as the ``CurrentUser`` file cache's, inside ``partition``. A store raises
+        ``OSError`` (``ConnectionError``, ``TimeoutError``) when its engine cannot be reached:
+        core then warns once and falls back to the local cache, or fails when
+        ``token_cache_fallback`` is ``fail``.
+
+        :param register: Call ``register(backend)`` once per backend.
         :return: Nothing; the return value is ignored.
         """

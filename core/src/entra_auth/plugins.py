@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .providers import Option, Provider, TokenSource
     from .secret_references import SecretScheme
     from .sign_in import SignInRequest
+    from .token_store import TokenCacheBackend
     from .tokens import TokenResult
 
 log = logging.getLogger("entra_auth.plugins")
@@ -105,6 +106,7 @@ class PluginHost:
     _duplicates: dict[str, list[ProviderEntry]] = field(default_factory=dict)
     _stores: list[tuple[str, CertificateStore]] | None = None
     _schemes: dict[str, tuple[str, SecretScheme]] | None = None
+    _token_caches: dict[str, tuple[str, TokenCacheBackend]] | None = None
     _cli_options: list[CliOption] | None = None
     _conflicts: list[str] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -150,6 +152,7 @@ class PluginHost:
         self.providers()
         self.certificate_stores()
         self.secret_schemes()
+        self.token_caches()
         self.cli_options()
         lines = [str(f) for f in self.failures]
         for name, entries in sorted(self._duplicates.items()):
@@ -299,6 +302,77 @@ class PluginHost:
     def store_plugins(self) -> list[tuple[str, CertificateStore]]:
         """(plugin, store) for every store to search, in order."""
         return self._expanded_stores()
+
+    # -- shared token caches -------------------------------------------------------------
+    def token_caches(self) -> dict[str, tuple[str, TokenCacheBackend]]:
+        """URL scheme -> (plugin, backend); a scheme registered twice keeps its first owner."""
+        with self._lock:
+            if self._token_caches is None:
+                caches: dict[str, tuple[str, TokenCacheBackend]] = {}
+
+                def collect(plugin: str, backend: Any) -> None:
+                    schemes = getattr(backend, "schemes", None)
+                    if not (
+                        isinstance(schemes, tuple | list)
+                        and schemes
+                        and all(isinstance(s, str) for s in schemes)
+                        and callable(getattr(backend, "open", None))
+                    ):
+                        raise PluginError(
+                            "register() takes a token cache backend (an object with schemes "
+                            f"and open(url, settings, partition)), got {type(backend)!r}"
+                        )
+                    for scheme in schemes:
+                        scheme = scheme.lower()
+                        if scheme in caches:
+                            owner = caches[scheme][0]
+                            self.failures.append(
+                                PluginFailure(
+                                    plugin,
+                                    self._distribution(plugin),
+                                    f"token cache scheme {scheme!r} is already registered by "
+                                    f"plugin {owner!r}; this registration is ignored",
+                                    loaded=True,
+                                )
+                            )
+                            continue
+                        caches[scheme] = (plugin, backend)
+
+                self._call_registration("entra_auth_register_token_caches", collect)
+                self._token_caches = caches
+            return self._token_caches
+
+    def token_cache_backend(self, url: str) -> tuple[str, TokenCacheBackend]:
+        """(plugin, backend) serving ``url``; a ``UsageError`` naming the installed schemes."""
+        from .token_store import url_scheme
+
+        scheme = url_scheme(url)
+        found = self.token_caches().get(scheme)
+        if found is None:
+            known = ", ".join(f"{s}://" for s in sorted(self.token_caches())) or "none"
+            raise UsageError(
+                f"token_cache {url!r}: no installed plugin serves the {scheme or 'missing'!r} "
+                f"scheme (installed: {known}; install the plugin that serves it)"
+            )
+        return found
+
+    def token_cache_options(self) -> list[Option]:
+        """Options the registered token cache backends read (a password or key reference):
+        valid for every provider, given through ``--option`` or a profile."""
+        from dataclasses import replace
+
+        options: list[Option] = []
+        seen: set[int] = set()
+        for _plugin, backend in self.token_caches().values():
+            if id(backend) in seen:
+                continue
+            seen.add(id(backend))
+            options.extend(replace(o, flag="") for o in getattr(backend, "options", ()) or ())
+        return options
+
+    def origin_of(self, plugin: str) -> _Origin:
+        """Where ``plugin`` came from, for ``guarded``."""
+        return self._entry_for(plugin)
 
     # -- secrets -------------------------------------------------------------------------
     def secret_schemes(self) -> dict[str, tuple[str, SecretScheme]]:

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from .secret_references import Secret
 
 CONTEXT_SCOPES = ("Process", "CurrentUser")
+CORE_OPTIONS = ("additionally_allowed_tenants", "token_cache", "token_cache_fallback")
+"""Options core reads itself, whatever the provider (profile keys too)."""
+
 PROVIDER_META_KEYS = ("provider", "environment", "context_scope")
 
 
@@ -69,10 +72,20 @@ class SignInRequest:
         from .plugins import guarded
         from .token_store import partition_key
 
+        own = self.provider_options()
         with guarded(self.entry, "cache_scope"):
-            scope = dict(self.provider.cache_scope(self.options))
-        options = {**self.options, **{f"cache_scope.{k}": v for k, v in scope.items()}}
+            scope = dict(self.provider.cache_scope(own))
+        options = {**own, **{f"cache_scope.{k}": v for k, v in scope.items()}}
         return partition_key(self.provider_name, self.environment.authority_host, options)
+
+    def provider_options(self) -> dict[str, Any]:
+        """The options without core's own (allowed tenants, token cache) and the token cache
+        backends': what the provider gets and what names the cache partition, so the same
+        sign-in shares its tokens whichever cache holds them."""
+        skip = set(CORE_OPTIONS)
+        if self.host is not None or self.options.get("token_cache"):
+            skip |= {o.name for o in self._host().token_cache_options()}
+        return {k: v for k, v in self.options.items() if k not in skip}
 
     def secret_options(self) -> list[Option]:
         return [o for o in self.declared if o.secret and self.options.get(o.name) is not None]
@@ -122,6 +135,12 @@ class SignInRequest:
 
 def declared_options(entry: ProviderEntry, host: PluginHost | None) -> tuple[Option, ...]:
     options = tuple(entry.provider.options)
+    if host is not None and host.token_caches():
+        names = {o.name for o in options}
+        for cache_option in host.token_cache_options():
+            if cache_option.name not in names:
+                options += (cache_option,)
+                names.add(cache_option.name)
     if entry.provider.uses_certificate_stores and host is not None:
         names = {o.name for o in options}
         for store_option in host.certificate_store_options():
@@ -260,9 +279,8 @@ def validate_options(
     provider = entry.provider
     declared = {o.name: o for o in declared_options(entry, host)}
     given = {key.replace("-", "_"): value for key, value in options.items() if value is not None}
-    from .credential import ALLOWED_TENANTS_OPTION
-
-    core_options = {k: given.pop(k) for k in (ALLOWED_TENANTS_OPTION,) if k in given}
+    core_options = {k: given.pop(k) for k in CORE_OPTIONS if k in given}
+    _check_token_cache(core_options, host)
     unknown = sorted(set(given) - set(declared))
     if unknown:
         accepted = ", ".join(o.label for o in declared.values()) or "none"
@@ -299,6 +317,35 @@ def validate_options(
     with guarded(entry, "validate"):
         provider.validate(given)
     return {**given, **core_options}
+
+
+def _check_token_cache(core_options: dict[str, Any], host: PluginHost | None) -> None:
+    """``token_cache`` names a URL an installed backend serves, with no password in it."""
+    from .token_store import TOKEN_CACHE_FALLBACK_OPTION, TOKEN_CACHE_OPTION, check_fallback
+
+    if TOKEN_CACHE_FALLBACK_OPTION in core_options:
+        core_options[TOKEN_CACHE_FALLBACK_OPTION] = check_fallback(
+            core_options[TOKEN_CACHE_FALLBACK_OPTION]
+        )
+    url = core_options.get(TOKEN_CACHE_OPTION)
+    if url is None:
+        return
+    if not isinstance(url, str) or not url.strip():
+        raise UsageError(f"token_cache must be a URL, got {url!r}")
+    from urllib.parse import urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError as exc:
+        raise UsageError(f"token_cache is not a valid URL: {exc}") from None
+    if password is not None:
+        raise UsageError(
+            "token_cache must not hold a password: give it by reference through the cache's "
+            "password option, a secret reference (see entra-auth plugins)"
+        )
+    if host is not None:
+        host.token_cache_backend(url)
+    core_options[TOKEN_CACHE_OPTION] = url.strip()
 
 
 def parse_context_scope(value: str) -> str:

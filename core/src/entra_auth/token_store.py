@@ -11,6 +11,7 @@ A cache that cannot be used is reported loudly (a warning on every use), never s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -18,13 +19,17 @@ import math
 import os
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import EntraAuthError
+from .errors import EntraAuthError, UsageError
 from .files import STATE_LIMIT, atomic_write_text, check_folder, ensure_private_dir, read_trusted
 from .tokens import TokenResult
+
+if TYPE_CHECKING:
+    from .providers import Option, ProviderSettings
+    from .sign_in import SignInRequest
 
 log = logging.getLogger("entra_auth.token_store")
 
@@ -225,3 +230,135 @@ def _timestamp(value: object, name: str) -> int:
     if not (isinstance(value, int) or math.isfinite(value)) or not 0 <= value < _MAX_TIME:
         raise DamagedEntry(f"{name} is out of range")
     return int(value)
+
+
+# -- shared token caches (a plugin's backend, selected by the ``token_cache`` URL) ----------
+
+TOKEN_CACHE_OPTION = "token_cache"
+"""A core option (profile key, ``connect(token_cache=URL)``, ``--token-cache``): the URL of a
+shared token cache a plugin backend serves (``redis://host:6379/0``)."""
+TOKEN_CACHE_FALLBACK_OPTION = "token_cache_fallback"
+"""``local`` (default): when the shared cache cannot be reached, warn once and use the local
+cache; ``fail``: fail the sign-in instead."""
+FALLBACK_MODES = ("local", "fail")
+RETRY_SHARED_AFTER = 30.0
+"""Seconds a shared cache that failed is left alone before it is tried again."""
+
+
+class TokenCacheBackend(Protocol):
+    """What ``entra_auth_register_token_caches`` registers (see ``hookspecs``)."""
+
+    name: str
+    schemes: tuple[str, ...]
+    options: tuple[Option, ...]
+
+    def open(self, url: str, settings: ProviderSettings, partition: str) -> Any: ...
+
+
+def url_scheme(url: str) -> str:
+    scheme, sep, _ = url.partition("://")
+    return scheme.lower() if sep else ""
+
+
+def check_fallback(value: object) -> str:
+    text = str(value).strip().lower()
+    if text not in FALLBACK_MODES:
+        raise UsageError(
+            f"{TOKEN_CACHE_FALLBACK_OPTION} {value!r} is not one of {', '.join(FALLBACK_MODES)}"
+        )
+    return text
+
+
+class SharedTokenStore:
+    """A shared cache (a plugin's store) in front of the local one (or none, for ``Process``).
+
+    Tokens are saved to both, read from the shared one first. When the shared one raises
+    ``OSError`` (its engine is down or unreachable), one warning line is written and the local
+    cache serves for ``RETRY_SHARED_AFTER`` seconds; with ``fail=True`` the sign-in fails."""
+
+    def __init__(self, shared: Any, local: Any | None, *, url: str, fail: bool = False) -> None:
+        self.shared = shared
+        self.local = local
+        self.url = url
+        self.fail = fail
+        self._down_until = 0.0
+        self._warned = False
+
+    def __repr__(self) -> str:
+        return f"SharedTokenStore({self.url!r}, local={self.local!r})"
+
+    def _usable(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _down(self, exc: BaseException) -> None:
+        if self.fail:
+            from .errors import AuthenticationError
+
+            raise AuthenticationError(
+                f"the token cache {self.url} cannot be used ({exc}); token_cache_fallback is "
+                "'fail' (set it to 'local' to carry on with the local cache)",
+                error="token_cache_unavailable",
+            ) from None
+        self._down_until = time.monotonic() + RETRY_SHARED_AFTER
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "token cache %s cannot be used (%s); using the local cache instead", self.url, exc
+            )
+
+    def load(self, key: tuple[Any, ...]) -> TokenResult | None:
+        if self._usable():
+            try:
+                found: TokenResult | None = self.shared.load(key)
+                return found
+            except OSError as exc:
+                self._down(exc)
+        return self.local.load(key) if self.local is not None else None
+
+    def save(self, key: tuple[Any, ...], result: TokenResult) -> None:
+        if self._usable():
+            try:
+                self.shared.save(key, result)
+            except OSError as exc:
+                self._down(exc)
+        if self.local is not None:
+            self.local.save(key, result)
+
+    @contextlib.contextmanager
+    def lock(self, key: tuple[Any, ...]) -> Iterator[None]:
+        """The shared store's lock for ``key`` (held while one process fetches the token);
+        no lock when the shared store has none or cannot be reached."""
+        take = getattr(self.shared, "lock", None)
+        if take is None or not self._usable():
+            yield
+            return
+        held = None
+        try:
+            held = take(key)
+            held.__enter__()
+        except OSError as exc:
+            held = None
+            self._down(exc)
+        try:
+            yield
+        finally:
+            if held is not None:
+                try:
+                    held.__exit__(None, None, None)
+                except OSError as exc:
+                    self._down(exc)
+
+
+def open_shared_store(request: SignInRequest, local: Any | None) -> SharedTokenStore | None:
+    """The shared store the request's ``token_cache`` URL names (None when unset)."""
+    url = request.options.get(TOKEN_CACHE_OPTION)
+    if not url:
+        return None
+    from .plugins import get_host, guarded
+
+    host = request.host or get_host()
+    plugin, backend = host.token_cache_backend(str(url))
+    fallback = check_fallback(request.options.get(TOKEN_CACHE_FALLBACK_OPTION) or "local")
+    with guarded(host.origin_of(plugin), "the token cache's open"):
+        shared = backend.open(str(url), request.settings(), request.partition)
+    return SharedTokenStore(shared, local, url=str(url), fail=fallback == "fail")
