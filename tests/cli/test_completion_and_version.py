@@ -1,14 +1,20 @@
-"""Shell completion (typer's, on typer-slim without shellingham), ``--version`` and
-``--debug``'s place on the command line."""
+"""Shell completion (typer's scripts, for a shell named on the command line; profile,
+environment and provider names completed), ``--version`` and ``--debug``'s place on the command
+line."""
 
 from __future__ import annotations
 
 import pytest
 
 
-def complete(run_cli, words: str, cword: int) -> list[str]:
+def complete(run_cli, words: str, cword: int, env: dict[str, str] | None = None) -> list[str]:
     result = run_cli(
-        env={"_ENTRA_AUTH_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+        env={
+            "_ENTRA_AUTH_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(cword),
+            **(env or {}),
+        }
     )
     assert result.code == 0, result.stderr
     return result.stdout.split()
@@ -20,6 +26,42 @@ def test_bash_completes_commands_subcommands_and_flags(run_cli):
     assert complete(run_cli, "entra-auth environment ", 2) == ["list", "add", "remove"]
     assert complete(run_cli, "entra-auth profile add ci --client-s", 4) == ["--client-secret"]
     assert complete(run_cli, "entra-auth connect --context-s", 2) == ["--context-scope"]
+
+
+def test_bash_completes_profile_environment_and_provider_names(run_cli, isolated_environment):
+    assert run_cli("profile", "add", "prod", "--identity").code == 0
+    assert run_cli("profile", "add", "ci", "--identity").code == 0
+    added = run_cli(
+        "environment", "add", "Lab", "--authority-host", "https://login.lab.example",
+        "--graph-endpoint", "https://graph.lab.example",
+    )  # fmt: skip
+    assert added.code == 0, added.stderr
+
+    assert complete(run_cli, "entra-auth connect --profile ", 3) == ["ci", "prod"]
+    assert complete(run_cli, "entra-auth token --profile p", 3) == ["prod"]
+    assert complete(run_cli, "entra-auth context --profile ", 3) == ["ci", "prod"]
+    assert complete(run_cli, "entra-auth profile use ", 3) == ["ci", "prod"]
+    assert complete(run_cli, "entra-auth profile remove c", 3) == ["ci"]
+    assert complete(run_cli, "entra-auth connect --environment ", 3) == [
+        "China", "Global", "Lab", "USGov", "USGovDoD",
+    ]  # fmt: skip
+    assert complete(run_cli, "entra-auth connect --environment US", 3) == ["USGov", "USGovDoD"]
+    assert complete(run_cli, "entra-auth environment remove ", 3) == ["Lab"]
+    assert complete(run_cli, "entra-auth connect --provider cert-", 3) == [
+        "cert-name", "cert-object", "cert-thumbprint",
+    ]  # fmt: skip
+    assert complete(run_cli, "entra-auth --show-completion ", 2) == [
+        "bash", "zsh", "fish", "powershell", "pwsh",
+    ]  # fmt: skip
+
+
+def test_completion_of_names_survives_a_broken_config(run_cli, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[profiles.prod\n")  # not TOML
+    config.chmod(0o600)
+    env = {"ENTRA_AUTH_CONFIG": str(config)}
+    assert complete(run_cli, "entra-auth connect --profile ", 3, env) == []
+    assert "Global" in complete(run_cli, "entra-auth connect --environment ", 3, env)
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

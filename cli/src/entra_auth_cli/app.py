@@ -2,12 +2,15 @@
 
 Commands live in their own modules and import what they need when they run; this module
 imports only typer, so ``entra-auth --help`` starts fast and loads no HTTP or crypto library.
-Shell completion is typer's own (``--install-completion SHELL``, ``--show-completion SHELL``):
-typer-slim ships without shellingham, so the shell is named rather than guessed.
+Help is plain click text (``rich_markup_mode=None``): rich, which typer depends on, is never
+imported. Shell completion is typer's own (``--install-completion [SHELL]``,
+``--show-completion [SHELL]``), with profile, environment and provider names completed.
 """
 
 from __future__ import annotations
 
+import enum
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -23,6 +26,7 @@ from . import (
     plugins_cmd,
     profile_cmd,
     providers_cmd,
+    request_cmd,
     token_cmd,
 )
 from .provider_flags import ProviderFlagsCommand
@@ -31,8 +35,11 @@ app = typer.Typer(
     name="entra-auth",
     help="Sign in to Microsoft Entra ID as an application, the way Connect-Entra does.",
     no_args_is_help=True,
-    add_completion=True,
+    # typer's own completion flags guess the shell (shellingham) and take none; these name it.
+    add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich (which typer brings along) would cost ~70 ms on every --help.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -53,6 +60,32 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Shell(enum.StrEnum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+    powershell = "powershell"
+    pwsh = "pwsh"
+
+
+COMPLETE_VARIABLE = "_ENTRA_AUTH_COMPLETE"
+
+
+def _completion(ctx: typer.Context, param: typer.CallbackParam, value: Shell | None) -> None:
+    """``--install-completion SHELL`` / ``--show-completion SHELL``: typer's scripts, for the
+    shell named (typer's own flags guess it from the parent process)."""
+    if value is None or ctx.resilient_parsing:
+        return
+    from typer import completion
+
+    completion.completion_init()
+    chosen = Shell(value).value
+    if param.name == "install_completion":
+        completion.install_callback(ctx, param, chosen)
+    else:
+        completion.show_callback(ctx, param, chosen)
+
+
 @app.callback()
 def main_options(
     debug: Annotated[
@@ -67,6 +100,30 @@ def main_options(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    install_completion: Annotated[
+        Shell | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            callback=_completion,
+            expose_value=False,
+            is_eager=True,
+            case_sensitive=False,
+            help="Install completion for SHELL (bash, zsh, fish, powershell or pwsh).",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        Shell | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            callback=_completion,
+            expose_value=False,
+            is_eager=True,
+            case_sensitive=False,
+            help="Print the completion script for SHELL, to copy it or customize the installation.",
+        ),
+    ] = None,
 ) -> None:
     """Sign in to Microsoft Entra ID as an application, the way Connect-Entra does."""
     global _debug
@@ -80,6 +137,7 @@ def main_options(
 app.command("connect", cls=ProviderFlagsCommand)(connect_cmd.connect)
 app.command("context")(context_cmd.context)
 app.command("token")(token_cmd.token)
+app.command("request")(request_cmd.request)
 app.command("disconnect")(connect_cmd.disconnect)
 app.add_typer(profile_cmd.profile_app, name="profile")
 app.command("plugins")(plugins_cmd.plugins)
@@ -102,6 +160,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         from .debug_logging import show_warnings
 
         show_warnings()
+    if COMPLETE_VARIABLE in os.environ:  # the shell asks for completions
+        from typer.completion import completion_init
+
+        completion_init()
     try:
         result = app(args=args, prog_name="entra-auth", standalone_mode=False)
     except SystemExit as exc:  # a command (the emulator) chose its own exit code

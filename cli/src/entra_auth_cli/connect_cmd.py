@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from . import connect_flags as flag
+from .completion import profile_names
 from .output import Output, echo, note, to_json
 from .provider_flags import SESSION_PANEL
 from .sessions import DEFAULT_TIMEOUT, TimeoutOption, within
@@ -23,7 +24,11 @@ def connect(
     ctx: typer.Context,
     profile: Annotated[
         str | None,
-        typer.Option(help="Start from this profile of the config file; flags override its values."),
+        typer.Option(
+            metavar="NAME",
+            autocompletion=profile_names,
+            help="Start from this profile of the config file; flags override its values.",
+        ),
     ] = None,
     environment_variable: flag.EnvironmentVariable = False,
     provider: flag.ProviderName = None,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .completion import environment_names, provider_names
 from .provider_flags import METHOD_PANEL, SESSION_PANEL, given_flags
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ ProviderName = Annotated[
     str | None,
     typer.Option(
         "--provider",
+        metavar="NAME",
+        autocompletion=provider_names,
         help="Sign in with this provider (see entra-auth plugins); the other flags and "
         "--option become its options.",
         rich_help_panel=METHOD_PANEL,
@@ -52,6 +55,8 @@ EnvironmentName = Annotated[
     str | None,
     typer.Option(
         "--environment",
+        metavar="NAME",
+        autocompletion=environment_names,
         help="Cloud: Global, China, USGov, USGovDoD or a custom one (see entra-auth environment).",
         rich_help_panel=SESSION_PANEL,
     ),

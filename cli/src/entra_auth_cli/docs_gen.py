@@ -55,12 +55,21 @@ def _value(param: Any, ctx: Any) -> str:
 
 
 def _metavar(param: Any, ctx: Any) -> str:
-    """click >= 8.2 passes the context to ``make_metavar``; older ones take none."""
+    """The value's placeholder as ``--help`` shows it: typer 0.29+ renders it itself
+    (``display_type``); with click, >= 8.2 passes the context to ``make_metavar``, older ones
+    take none."""
     import inspect
 
-    if inspect.signature(param.make_metavar).parameters:
-        return str(param.make_metavar(ctx))
-    return str(param.make_metavar())
+    make_metavar = getattr(param, "make_metavar", None)
+    if make_metavar is None:
+        if param.metavar is not None:
+            return str(param.metavar)
+        if param.param_type_name == "argument":
+            return str(param.name or "").upper()
+        return str(param.display_type(ctx) or "")
+    if inspect.signature(make_metavar).parameters:
+        return str(make_metavar(ctx))
+    return str(make_metavar())
 
 
 def _option_rows(command: Any, ctx: Any) -> dict[str, list[str]]:
@@ -68,7 +77,9 @@ def _option_rows(command: Any, ctx: Any) -> dict[str, list[str]]:
     for param in command.get_params(ctx):
         if getattr(param, "hidden", False) or param.param_type_name != "option":
             continue
-        names = ", ".join(f"`{opt}`" for opt in [*param.opts, *param.secondary_opts])
+        # Short names first (click keeps the help option's names in a set: any order).
+        opts = sorted(param.opts, key=lambda opt: (opt.startswith("--"), opt))
+        names = ", ".join(f"`{opt}`" for opt in [*opts, *param.secondary_opts])
         notes = []
         if param.required:
             notes.append("required")
@@ -97,8 +108,6 @@ def _arguments(command: Any, ctx: Any) -> list[str]:
 
 
 def _render(command: Any, ctx: Any, out: list[str], depth: int) -> None:
-    import click
-
     path = ctx.command_path
     out.append(f"{'#' * min(depth, 4)} `{path}`\n")
     if command.help:
@@ -118,7 +127,7 @@ def _render(command: Any, ctx: Any, out: list[str], depth: int) -> None:
         out.append("| Option | Value | Description |\n|---|---|---|")
         out.extend(rows)
         out.append("")
-    if isinstance(command, click.Group):
+    if hasattr(command, "list_commands"):  # a group (click's, or typer's own)
         names = command.list_commands(ctx)
         out.append("| Command | Description |\n|---|---|")
         for name in names:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .completion import custom_environment_names
 from .output import Output, echo, format_table, to_json, warn
 from .profile_cmd import OutputOption, check_name
 
@@ -23,6 +24,12 @@ environment_app = typer.Typer(
 )
 
 EnvironmentArgument = Annotated[str, typer.Argument(metavar="NAME", help="The environment's name.")]
+CustomEnvironment = Annotated[
+    str,
+    typer.Argument(
+        metavar="NAME", autocompletion=custom_environment_names, help="The environment's name."
+    ),
+]
 
 
 @environment_app.command("list")
@@ -111,7 +118,7 @@ def add_environment(
 
 
 @environment_app.command("remove")
-def remove_environment(name: EnvironmentArgument) -> None:
+def remove_environment(name: CustomEnvironment) -> None:
     """Remove a custom environment (not while a profile uses it)."""
     from entra_auth import UsageError
 

@@ -26,10 +26,8 @@ def one_line(text: str) -> str:
 
 
 def _click_exception_type() -> type[BaseException]:
-    try:  # typer >= 0.20 vendors click
-        from typer._click.exceptions import ClickException
-    except ImportError:  # pragma: no cover - older typer with click as a dependency
-        from click.exceptions import ClickException
+    from ._click import ClickException
+
     return ClickException
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import connect_flags as flag
+from .completion import profile_names
 from .output import Output, echo, format_list, format_table, to_json, warn
 from .provider_flags import ProviderFlagsCommand
 
@@ -33,6 +34,10 @@ LITERAL_SECRET = "<literal secret refused: write a reference such as env:NAME>"
 
 OutputOption = Annotated[Output, typer.Option(case_sensitive=False, help="table or json.")]
 NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The profile's name.")]
+ExistingName = Annotated[
+    str,
+    typer.Argument(metavar="NAME", autocompletion=profile_names, help="The profile's name."),
+]
 
 
 def check_name(name: str, what: str) -> str:
@@ -125,7 +130,7 @@ def list_profiles(output: OutputOption = Output.table) -> None:
 
 
 @profile_app.command("show")
-def show_profile(name: NameArgument, output: OutputOption = Output.table) -> None:
+def show_profile(name: ExistingName, output: OutputOption = Output.table) -> None:
     """Show one profile as it is in the config file."""
     from entra_auth.config import load_config
 
@@ -195,7 +200,7 @@ def _check_environment(config: Config, environment: str | None) -> None:
 
 
 @profile_app.command("remove")
-def remove_profile(name: NameArgument) -> None:
+def remove_profile(name: ExistingName) -> None:
     """Remove a profile (and default_profile, when it named this one)."""
     with _edit() as (config, document):
         config.profile(name)
@@ -210,7 +215,7 @@ def remove_profile(name: NameArgument) -> None:
 
 
 @profile_app.command("use")
-def use_profile(name: NameArgument) -> None:
+def use_profile(name: ExistingName) -> None:
     """Make a profile the default (default_profile): connect uses it without --profile."""
     import os
 

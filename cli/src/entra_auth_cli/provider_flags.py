@@ -1,7 +1,8 @@
 """The sign-in flags of ``connect`` and ``profile add``, generated from the installed providers.
 
-The CLI declares no provider flag itself: each provider's ``Option`` declarations become click
-options at run time (click's ``Parameter`` objects are how typer builds a command anyway), so
+The CLI declares no provider flag itself: each provider's ``Option`` declarations become typer
+options at run time (declared as ``typer.Option`` on a generated signature and built by typer
+itself, so they are the parameters typer would make, whatever its version), so
 a third-party provider gets its own flags, help, metavars and docs exactly as a built-in one
 does. An option several providers declare alike (an app's ID, say) is one flag; conflicting
 declarations are left out and reported by ``entra-auth plugins`` (core's ``cli_options``).
@@ -10,10 +11,12 @@ Generated values reach the command through ``ctx.meta`` rather than its signatur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import click
-from typer.core import TyperCommand, TyperOption
+from typer.core import TyperCommand
+
+from . import _click as click
 
 if TYPE_CHECKING:
     from entra_auth.plugins import CliOption
@@ -83,29 +86,52 @@ def _generated_params() -> list[click.Parameter]:
 
     host = plugins.get_host()
     if _cache is None or _cache_host is not host:
-        _cache = [_param(cli_option) for cli_option in host.cli_options()]
+        _cache = _params(host.cli_options())
         _cache_host = host
     return _cache
 
 
-def _param(cli_option: CliOption) -> click.Parameter:
-    option = cli_option.option
-    flag = option.cli_flag
-    assert flag is not None
-    panel = METHOD_PANEL if option.selects else OPTIONS_PANEL
-    if option.type == "bool":
-        return TyperOption(
-            param_decls=[_PREFIX + option.name, flag],
-            is_flag=True,
-            default=False,
-            help=cli_option.help,
-            rich_help_panel=panel,
+def _params(cli_options: Sequence[CliOption]) -> list[click.Parameter]:
+    """typer's own parameters for these options: a signature of ``typer.Option``s, turned
+    into a command by ``typer.main.get_command`` (typer's public bridge to click)."""
+    import inspect
+
+    import typer
+    import typer.main
+
+    parameters: list[inspect.Parameter] = []
+    annotations: dict[str, Any] = {}
+    for cli_option in cli_options:
+        option = cli_option.option
+        flag = option.cli_flag
+        assert flag is not None
+        panel = METHOD_PANEL if option.selects else OPTIONS_PANEL
+        name = _PREFIX + option.name
+        if option.type == "bool":
+            default = typer.Option(False, flag, help=cli_option.help, rich_help_panel=panel)
+            annotations[name] = bool
+        else:
+            default = typer.Option(
+                None,
+                flag,
+                metavar=option.cli_metavar,
+                help=cli_option.help,
+                rich_help_panel=panel,
+                show_default=False,
+            )
+            annotations[name] = str | None
+        parameters.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotations[name]
+            )
         )
-    return TyperOption(
-        param_decls=[_PREFIX + option.name, flag],
-        type=click.STRING,
-        default=None,
-        metavar=option.cli_metavar,
-        help=cli_option.help,
-        rich_help_panel=panel,
-    )
+
+    def generated(**_: Any) -> None:
+        """Placeholder whose signature carries the generated options."""
+
+    generated.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    generated.__annotations__ = annotations
+    holder = typer.Typer(add_completion=False)
+    holder.command()(generated)
+    built = typer.main.get_command(holder).params
+    return [param for param in built if (param.name or "").startswith(_PREFIX)]

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from .completion import profile_names
+
 if TYPE_CHECKING:
     from entra_auth import SignInRequest
 
@@ -25,6 +27,8 @@ ProfileOption = Annotated[
     str | None,
     typer.Option(
         "--profile",
+        metavar="NAME",
+        autocompletion=profile_names,
         help="Sign in from this profile (default: ENTRA_AUTH_PROFILE) instead of the saved "
         "connection; the saved connection is neither read nor written.",
     ),
