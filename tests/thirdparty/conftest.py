@@ -6,4 +6,14 @@ not collect it: test_third_party_provider.py runs the package's own tests inside
 environment instead.
 """
 
+import pytest
+
 collect_ignore = ["entra_auth_file_assertion"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def resources_these_tests_ask_for(emulator) -> None:  # type: ignore[no-untyped-def]
+    """Custom APIs the tests request tokens for, registered as Entra needs them (an unknown
+    resource is refused with AADSTS500011)."""
+    for uri in ("api://contoso-reports", "api://one", "api://two", "api://three"):
+        emulator.register_resource(uri, display_name=uri)
