@@ -101,7 +101,8 @@ def _params(cli_options: Sequence[CliOption]) -> list[click.Parameter]:
 
     parameters: list[inspect.Parameter] = []
     annotations: dict[str, Any] = {}
-    for cli_option in cli_options:
+    # Sign-in methods first (one is picked), then the options they take.
+    for cli_option in sorted(cli_options, key=lambda c: not c.option.selects):
         option = cli_option.option
         flag = option.cli_flag
         assert flag is not None
