@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .stores import CertificateStore, StoredCertificate
 
 CERT_PATH_ENV = "ENTRA_AUTH_CERT_PATH"
+TOOL_STORE_LABEL = "entra-auth store"
 
 
 def tool_store_path() -> Path:
@@ -34,7 +35,7 @@ def builtin_stores() -> list[CertificateStore]:
     stores: list[CertificateStore] = [
         FolderStore(Path(folder), CERT_PATH_ENV) for folder in cert_path_folders()
     ]
-    stores.append(FolderStore(tool_store_path(), "entra-auth store"))
+    stores.append(FolderStore(tool_store_path(), TOOL_STORE_LABEL, writable=True))
     stores.append(DotNetStore())
     return stores
 
@@ -67,5 +68,5 @@ def entra_auth_register_certificate_stores(register: Callable[[CertificateStore]
     from .stores import DotNetStore, FolderStore
 
     register(CertPathStores())
-    register(FolderStore(tool_store_path(), "entra-auth store"))
+    register(FolderStore(tool_store_path(), TOOL_STORE_LABEL, writable=True))
     register(DotNetStore())

@@ -5,6 +5,11 @@ yielding every certificate it holds, each with a way to load its private key. Co
 folders of ``ENTRA_AUTH_CERT_PATH``, its own store and the .NET CurrentUser\\My store
 (``builtin_stores``); a plugin adds a vault or an HSM through the
 ``entra_auth_register_certificate_stores`` hook with an object of the same shape.
+
+Writing is optional: a store that can take certificates has ``writable = True`` and the
+:class:`WritableCertificateStore` methods ``add`` and ``remove`` (the entra-auth store and the
+.NET CurrentUser\\My store do; ``ENTRA_AUTH_CERT_PATH`` folders are the user's own and stay
+read-only). :func:`is_writable` is how callers ask.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import CertificateError
 from .files import (
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from .bundle import CertificateBundle
+    from .thumbprints import Thumbprint
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,16 +66,112 @@ class CertificateStore(Protocol):
     def candidates(self) -> Iterable[StoredCertificate]: ...
 
 
+@runtime_checkable
+class WritableCertificateStore(CertificateStore, Protocol):
+    """A store that can also add and remove certificates (``certificate new``/``import``/
+    ``remove``); ``writable`` says whether this instance may be changed."""
+
+    writable: bool
+
+    def add(
+        self,
+        certificate: x509.Certificate,
+        private_key: Any,
+        chain: tuple[x509.Certificate, ...] = (),
+    ) -> str:
+        """Store the certificate with its (unencrypted, RSA) key; return where it went."""
+        ...
+
+    def remove(self, thumbprint: Thumbprint) -> list[str]:
+        """Remove every copy of the certificate; return what was removed."""
+        ...
+
+
+def is_writable(store: object) -> bool:
+    """Whether ``store`` takes ``add``/``remove`` (plugin stores without them are read-only)."""
+    return (
+        getattr(store, "writable", False) is True
+        and callable(getattr(store, "add", None))
+        and callable(getattr(store, "remove", None))
+    )
+
+
 class FolderStore:
     """A folder of ``.pem``/``.crt``/``.cer`` (with the key inside or in ``<name>.key``) and
     ``.pfx``/``.p12`` files without a password. Not recursive, so a folder of many
     unrelated files does not get walked."""
 
     suffixes: tuple[str, ...] = PEM_SUFFIXES + PKCS12_SUFFIXES
+    file_suffix = ".pem"
 
-    def __init__(self, path: Path, label: str) -> None:
+    def __init__(self, path: Path, label: str, *, writable: bool = False) -> None:
         self.path = Path(path).expanduser()
         self.label = label
+        self.writable = writable
+
+    # -- writing (only when ``writable``) -------------------------------------------------
+
+    def add(
+        self,
+        certificate: x509.Certificate,
+        private_key: Any,
+        chain: tuple[x509.Certificate, ...] = (),
+    ) -> str:
+        """Write ``<THUMBPRINT><suffix>`` (atomic, 0600, in a 0700 folder): the key and the
+        certificate, so lookups by thumbprint and subject find it."""
+        from ..files import atomic_write_bytes, ensure_private_dir
+        from .thumbprints import fingerprint
+
+        self._check_writable()
+        thumbprint = fingerprint(certificate)
+        for entry in self.candidates():
+            if entry.certificate is not None and fingerprint(entry.certificate) == thumbprint:
+                raise CertificateError(
+                    f"the certificate {thumbprint} is already in the {self.label} "
+                    f"({entry.location})"
+                )
+        ensure_private_dir(self.path)
+        target = self.path / f"{thumbprint}{self.file_suffix}"
+        atomic_write_bytes(
+            target, self._encode(certificate, private_key, chain), what="certificate file"
+        )
+        return str(target)
+
+    def remove(self, thumbprint: Thumbprint) -> list[str]:
+        """Delete every file holding the certificate (with its ``.key`` companion)."""
+        self._check_writable()
+        removed: list[str] = []
+        for entry in self.candidates():
+            if entry.certificate is None or not thumbprint.matches(entry.certificate):
+                continue
+            path = Path(entry.location)
+            companion = path.with_suffix(KEY_SUFFIX)
+            path.unlink()
+            removed.append(str(path))
+            if path.suffix.lower() in PEM_SUFFIXES and companion.is_file():
+                companion.unlink()
+                removed.append(str(companion))
+        return removed
+
+    def _check_writable(self) -> None:
+        if not self.writable:
+            raise CertificateError(
+                f"the {self.label} folder {self.path} is read-only for entra-auth; manage its "
+                "files yourself"
+            )
+
+    def _encode(
+        self, certificate: x509.Certificate, private_key: Any, chain: tuple[x509.Certificate, ...]
+    ) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        key = private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        certs = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (certificate, *chain))
+        return key + certs
 
     @property
     def name(self) -> str:
@@ -121,9 +223,27 @@ class DotNetStore(FolderStore):
     PKCS#12 without a password, in ``~/.dotnet/corefx/cryptography/x509stores/my``."""
 
     suffixes = (".pfx",)
+    file_suffix = ".pfx"
 
-    def __init__(self, path: Path | None = None, label: str = ".NET CurrentUser\\My") -> None:
-        super().__init__(path or dotnet_store_path(), label)
+    def __init__(
+        self,
+        path: Path | None = None,
+        label: str = ".NET CurrentUser\\My",
+        *,
+        writable: bool = True,
+    ) -> None:
+        super().__init__(path or dotnet_store_path(), label, writable=writable)
+
+    def _encode(
+        self, certificate: x509.Certificate, private_key: Any, chain: tuple[x509.Certificate, ...]
+    ) -> bytes:
+        """PKCS#12 without a password, as .NET's X509Store writes CurrentUser\\My."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        return pkcs12.serialize_key_and_certificates(
+            None, private_key, certificate, list(chain) or None, serialization.NoEncryption()
+        )
 
 
 def dotnet_store_path(store: str = "my") -> Path:
