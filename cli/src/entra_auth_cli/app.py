@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from . import (
+    certificate_cmd,
     connect_cmd,
     context_cmd,
     demo,
@@ -138,7 +139,7 @@ app.command("connect", cls=ProviderFlagsCommand)(connect_cmd.connect)
 app.command("context")(context_cmd.context)
 app.command("token")(token_cmd.token)
 app.command("request")(request_cmd.request)
-app.command("request")(request_cmd.request)
+app.add_typer(certificate_cmd.certificate_app, name="certificate")
 app.command("disconnect")(connect_cmd.disconnect)
 app.add_typer(profile_cmd.profile_app, name="profile")
 app.command("plugins")(plugins_cmd.plugins)
