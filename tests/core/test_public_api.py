@@ -65,6 +65,7 @@ PINNED = [
     "connect_async",
     "find_certificate",
     "hookimpl",
+    "is_dropped_connection",
     "load_certificate_file",
     "parse_subject",
     "parse_thumbprint",

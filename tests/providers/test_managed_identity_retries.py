@@ -102,15 +102,17 @@ def test_a_refusal_is_not_retried(emulator: Any, identities: Identities) -> None
     assert _statuses(emulator) == [400]
 
 
-def test_a_dropped_connection_is_reported_not_retried(
+def test_a_connection_dropped_every_time_is_reported_after_bounded_retries(
     emulator: Any, identities: Identities
 ) -> None:
-    emulator.add_fault("imds", drop=True, count=2)
+    emulator.add_fault("imds", drop=True, count=10)
 
+    started = time.monotonic()
     with pytest.raises(entra_auth.IdentityEndpointUnavailable, match="the connection failed"):
         entra_auth.connect("managed-identity")
 
-    assert len(identity_requests(emulator, "IMDS")) == 1
+    assert len(identity_requests(emulator, "IMDS")) == 4  # the first try and three retries
+    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize("host", HOSTS)
@@ -175,3 +177,23 @@ def test_cli_gives_up_after_bounded_retries_with_one_line(
     assert "HTTP 503 after 4 attempts" in line
     assert emulator.imds_endpoint in line
     assert _logged_imds_statuses(emulator) == [503] * 4
+
+
+@pytest.mark.parametrize("host", ["IMDS", "AppService"])
+def test_a_dropped_connection_is_retried_like_the_azure_sdk(
+    host: str, emulator: Any, identities: Identities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_host(monkeypatch, emulator, host)
+    emulator.add_fault(ENDPOINT_NAMES[host], drop=True, count=1)
+    with entra_auth.connect("managed-identity") as credential:
+        assert credential.context.client_id == identities.system_client_id
+    # the dropped attempt, then the answer
+    assert len(identity_requests(emulator, host)) == 2
+    assert _statuses(emulator, host)[-1] == 200
+
+
+def test_a_408_is_retried(emulator: Any, identities: Identities) -> None:
+    emulator.add_fault("imds", status=408, count=1)
+    with entra_auth.connect("managed-identity") as credential:
+        assert credential.context.client_id == identities.system_client_id
+    assert _statuses(emulator) == [408, 200]

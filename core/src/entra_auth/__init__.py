@@ -31,6 +31,7 @@ from .errors import (
     UsageError,
 )
 from .hookspecs import hookimpl
+from .http_retry import is_dropped_connection
 from .providers import CLIENT_ID, TENANT_ID, Option, Provider, ProviderSettings, TokenSource
 from .secret_references import Secret, SecretScheme
 from .sign_in import SignInRequest, prepare
@@ -156,6 +157,7 @@ __all__ = [
     "connect_async",
     "find_certificate",
     "hookimpl",
+    "is_dropped_connection",
     "load_certificate_file",
     "parse_subject",
     "parse_thumbprint",

@@ -7,7 +7,7 @@ answer is many retries with long backoff, which is why it takes ~13 s to fail of
 - A refused or unreachable endpoint is not retried: nothing will be there a second later.
 - A connect timeout is short (nothing on a link-local or loopback address takes long to
   accept), and a read timeout is bounded so a listener that never answers fails in under 10 s.
-- 410, 429 and 5xx answers are retried a few times, waiting what ``Retry-After`` asks (within a
+- 408, 410, 429 and 5xx answers, and connections dropped mid-request, are retried a few times, waiting what ``Retry-After`` asks (within a
   cap) or an exponential backoff, inside a total budget.
 
 Service Fabric is requested on this session too, not through msal: msal derives a fresh
@@ -28,6 +28,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from entra_auth import is_dropped_connection
+
 log = logging.getLogger("entra_auth.managed_identity")
 
 CONNECT_TIMEOUT = 2.0
@@ -39,7 +41,7 @@ class RetryPolicy:
     """How transient identity-endpoint answers are retried."""
 
     statuses: frozenset[int] = field(
-        default_factory=lambda: frozenset({410, 429, *range(500, 600)})
+        default_factory=lambda: frozenset({408, 410, 429, *range(500, 600)})
     )
     max_attempts: int = 4
     backoff: float = 0.5
@@ -118,11 +120,23 @@ class IdentitySession(requests.Session):
             started = time.monotonic()
             try:
                 response = super().request(method, url, *args, **kwargs)
-            except requests.exceptions.RequestException:
+            except requests.exceptions.RequestException as exc:
                 # urllib3 reports a TLS handshake that stalls past the connect timeout as a
                 # *read* timeout; the error message says how long was really waited.
                 self.failed_after = time.monotonic() - started
-                raise
+                # A connection the endpoint dropped or reset mid-request is retried as the
+                # Azure SDK does; a refused one or a timeout is not (fail fast off Azure).
+                delay = self.retry.backoff * (2 ** (attempt - 1))
+                if (
+                    not is_dropped_connection(exc)
+                    or attempt >= self.retry.max_attempts
+                    or waited + delay > self.retry.budget
+                ):
+                    raise
+                log.debug("identity endpoint dropped the connection; retry %d", attempt)
+                self._sleep(delay)
+                waited += delay
+                continue
             self.last_response = response
             if response.status_code not in self.retry.statuses:
                 return response
