@@ -19,7 +19,6 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -113,6 +112,9 @@ class PluginHost:
     disabled: list[dict[str, str]] = field(default_factory=list)
     """Entry points skipped because ``ENTRA_AUTH_DISABLE_PLUGINS`` names them."""
     secret_observers: list[Callable[[str], None]] = field(default_factory=list)
+    discovery: dict[str, Any] | None = None
+    """The discovery cache entry this host was built from (or wrote), when it is the default
+    host of this installation: ``providers()`` adds what the CLI's fast path needs to it."""
     """Called with every secret value resolved (the CLI's redactor masks them in output)."""
 
     # -- providers -----------------------------------------------------------------------
@@ -121,7 +123,37 @@ class PluginHost:
         with self._lock:
             if self._providers is None:
                 self._providers = self._collect_providers()
+                if self.discovery is not None and "providers" not in self.discovery:
+                    self._remember_providers(self.discovery)
             return self._providers
+
+    def _remember_providers(self, discovery: dict[str, Any]) -> None:
+        """Record, in the discovery cache, the providers (without duplicates), whether each
+        one's cache partition depends only on its options, and the token cache options: what
+        ``entra-auth token`` needs to answer from the file cache without loading plugins."""
+        from . import plugin_cache
+        from .providers import Provider
+        from .sign_in import declared_options
+
+        assert self._providers is not None
+        discovery["providers"] = {
+            name: {
+                "static_partition": type(e.provider).cache_scope is Provider.cache_scope,
+                "path_options": sorted(
+                    o.name for o in declared_options(e, self) if o.type == "path"
+                ),
+            }
+            for name, e in self._providers.items()
+            if name not in self._duplicates
+        }
+        discovery["cache_options"] = sorted(o.name for o in self.token_cache_options())
+        extra = {k: v for k, v in discovery.items() if k in ("providers", "cache_options")}
+        _write_cache(
+            plugin_cache.cache_file(),
+            plugin_cache.render(
+                discovery["key"], discovery["entry_points"], discovery["core_version"], **extra
+            ),
+        )
 
     def get_provider(self, name: str) -> ProviderEntry:
         providers = self.providers()
@@ -593,8 +625,89 @@ def disabled_plugins(environ: Mapping[str, str] | None = None) -> set[str]:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
-def _entry_points() -> Iterable[metadata.EntryPoint]:
-    return metadata.entry_points(group=ENTRY_POINT_GROUP)
+@dataclass(frozen=True)
+class _EntryPoint:
+    """An entry point as the discovery cache keeps it (``importlib.metadata`` is not loaded
+    when the cache answers)."""
+
+    name: str
+    value: str
+    dist_name: str
+    dist_version: str
+
+    def load(self) -> Any:
+        import importlib
+
+        module_name, _, attrs = self.value.partition(":")
+        target: Any = importlib.import_module(module_name.strip())
+        for attr in filter(None, attrs.strip().split(".")):
+            target = getattr(target, attr)
+        return target
+
+
+_core_version: str | None = None
+
+
+def _entry_points() -> tuple[list[_EntryPoint], dict[str, Any]]:
+    """The ``entra_auth`` entry points, from the discovery cache when it is current (see
+    ``plugin_cache``), else from ``importlib.metadata`` (and the cache rewritten)."""
+    global _core_version
+    from . import plugin_cache
+    from .files import read_trusted
+
+    key = plugin_cache.environment_key()
+    path = plugin_cache.cache_file()
+    try:
+        raw = read_trusted(
+            path, limit=plugin_cache.LIMIT, what="plugin cache", private=True,
+            follow_symlinks=False,
+        )  # fmt: skip
+        data = plugin_cache.parse(raw, key)
+    except (OSError, EntraAuthError):
+        data = None
+    if data is not None:
+        _core_version = data["core_version"]
+        return [
+            _EntryPoint(e["name"], e["value"], e["dist"], e["version"])
+            for e in data["entry_points"]
+        ], data
+    from importlib import metadata
+
+    found = [
+        _EntryPoint(
+            ep.name,
+            ep.value,
+            ep.dist.name if ep.dist else "unknown",
+            ep.dist.version if ep.dist else "",
+        )
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+    ]
+    _core_version = _metadata_version()
+    rows = [
+        {"name": e.name, "value": e.value, "dist": e.dist_name, "version": e.dist_version}
+        for e in found
+    ]
+    _write_cache(path, plugin_cache.render(key, rows, _core_version))
+    return found, {"key": key, "entry_points": rows, "core_version": _core_version}
+
+
+def _write_cache(path: Any, text: str) -> None:
+    from .files import atomic_write_text, ensure_private_dir
+
+    try:
+        ensure_private_dir(path.parent)
+        atomic_write_text(path, text, what="plugin cache")
+    except (OSError, EntraAuthError) as exc:
+        log.debug("plugin cache %s not written: %s", path, exc)
+
+
+def _metadata_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(CORE_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def build_host(
@@ -605,17 +718,21 @@ def build_host(
     """A fresh plugin host: core's built-ins, then every installed entry point, then extras."""
     from . import secret_references
 
+    extra_plugins = list(extra_plugins)
+    discovered, discovery = _entry_points() if load_entry_points else ([], None)
     manager = pluggy.PluginManager("entra_auth")
     manager.add_hookspecs(hookspecs.CredentialProvider)
     host = PluginHost(manager)
+    if not extra_plugins:
+        host.discovery = discovery
     blocked = disabled_plugins()
     manager.register(secret_references, name="entra_auth.secret_references")
     host.distributions["entra_auth.secret_references"] = _own_distribution()
     _register_builtin_stores(host)
     if load_entry_points:
-        for ep in _entry_points():
-            dist_name = ep.dist.name if ep.dist else "unknown"
-            dist_version = ep.dist.version if ep.dist else ""
+        for ep in discovered:
+            dist_name = ep.dist_name
+            dist_version = ep.dist_version
             if ep.name in blocked or dist_name in blocked:
                 log.debug("plugin %s disabled by %s", ep.name, DISABLE_ENV)
                 host.disabled.append(
@@ -656,10 +773,10 @@ def _register_builtin_stores(host: PluginHost) -> None:
 
 
 def _own_distribution() -> tuple[str, str]:
-    try:
-        return (CORE_DISTRIBUTION, metadata.version(CORE_DISTRIBUTION))
-    except metadata.PackageNotFoundError:
-        return (CORE_DISTRIBUTION, "")
+    global _core_version
+    if _core_version is None:
+        _core_version = _metadata_version()
+    return (CORE_DISTRIBUTION, _core_version)
 
 
 _default_host: PluginHost | None = None

@@ -1,0 +1,107 @@
+"""The plugin discovery cache: which entry points are installed, kept between processes.
+
+Reading the ``entra_auth`` entry points through ``importlib.metadata`` walks every installed
+distribution's metadata (16 ms here); this file remembers the answer under a key that changes
+whenever a distribution is installed, upgraded or removed: the ``sys.path`` entries, and in each
+folder the names and modification times of its ``*.dist-info`` / ``*.egg-info`` entries (and of
+the folder itself), plus ``ENTRA_AUTH_DISABLE_PLUGINS`` and the Python version.
+
+The file is ``$XDG_CACHE_HOME/entra-auth/plugins.json``, 0600, written atomically; core reads it
+with ``files.read_trusted`` (private, no link, the user's) and ignores anything it does not
+expect. This module imports only the standard library and nothing from ``entra_auth`` (the
+CLI's fast path loads it by file location, without importing the package).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+FILE_NAME = "plugins.json"
+LIMIT = 1024 * 1024
+_META_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth")
+
+
+def cache_file() -> Path:
+    """``$XDG_CACHE_HOME/entra-auth/plugins.json`` (default ``~/.cache/entra-auth``)."""
+    value = os.environ.get("XDG_CACHE_HOME", "").strip()
+    base = Path(value) if value and os.path.isabs(value) else Path.home() / ".cache"
+    return base / "entra-auth" / FILE_NAME
+
+
+def environment_key() -> str:
+    """A digest of what decides which distributions (and so entry points) are installed."""
+    digest = hashlib.sha256()
+    digest.update(f"{FORMAT_VERSION}\0{sys.version}\0{sys.executable}\0".encode())
+    digest.update(os.environ.get("ENTRA_AUTH_DISABLE_PLUGINS", "").encode() + b"\0")
+    for entry in sys.path:
+        digest.update(entry.encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            folder = os.stat(entry or ".")
+        except OSError:
+            digest.update(b"-\0")
+            continue
+        digest.update(f"{folder.st_mtime_ns}\0".encode())
+        try:
+            with os.scandir(entry or ".") as found:
+                names = sorted(e.name for e in found if e.name.endswith(_META_SUFFIXES))
+        except OSError:
+            continue
+        for name in names:
+            digest.update(f"{name}\0{_mtime(entry, name)}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _mtime(folder: str, name: str) -> int:
+    """The entry's modification time, and its entry points file's (rewritten in place by some
+    installers, which leaves the folder's time alone)."""
+    path = os.path.join(folder or ".", name)
+    total = 0
+    for candidate in (path, os.path.join(path, "entry_points.txt")):
+        with contextlib.suppress(OSError):
+            total ^= os.stat(candidate).st_mtime_ns
+    return total
+
+
+def parse(raw: bytes, key: str) -> dict[str, Any] | None:
+    """The cached discovery when ``raw`` is a well-formed entry for ``key``, else None."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        return None
+    if data.get("key") != key:
+        return None
+    entry_points = data.get("entry_points")
+    if not isinstance(entry_points, list):
+        return None
+    for ep in entry_points:
+        if not (
+            isinstance(ep, dict)
+            and all(isinstance(ep.get(f), str) for f in ("name", "value", "dist", "version"))
+        ):
+            return None
+    core = data.get("core_version")
+    if not isinstance(core, str):
+        return None
+    return data
+
+
+def render(key: str, entry_points: list[dict[str, str]], core_version: str, **extra: Any) -> str:
+    return json.dumps(
+        {
+            "version": FORMAT_VERSION,
+            "key": key,
+            "core_version": core_version,
+            "entry_points": entry_points,
+            **extra,
+        },
+        sort_keys=True,
+    )

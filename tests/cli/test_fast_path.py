@@ -1,0 +1,184 @@
+"""The fast path of ``entra-auth token`` and ``entra-auth context`` against the full CLI: the
+same cases run through both (real subprocesses over the same home and emulator) must give the
+same stdout, stderr and exit code; where the fast path answers it imports none of the heavy
+modules, and wherever it cannot be sure it lets the full CLI answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_helpers import connect_args
+
+HEAVY = (
+    "typer", "click", "pluggy", "msal", "requests", "cryptography", "importlib.metadata",
+)  # fmt: skip
+
+# Runs the console script's entry point (fast path first) or the typer app alone, and records
+# which modules were imported.
+RUNNER = """
+import atexit, json, os, sys
+def _record():
+    with open(os.environ["MODULES_FILE"], "w") as f:
+        json.dump(sorted(sys.modules), f)
+atexit.register(_record)
+sys.argv = ["entra-auth", *sys.argv[1:]]
+if os.environ["WHICH"] == "fast":
+    from entra_auth_cli.__main__ import main
+else:
+    from entra_auth_cli.app import main
+main()
+"""
+
+
+def run(which: str, args: tuple[str, ...], tmp_path: Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    modules = tmp_path / f"modules-{which}.json"
+    environ = {**os.environ, "WHICH": which, "MODULES_FILE": str(modules), **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, *args], env=environ, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    loaded = set(json.loads(modules.read_text())) if modules.exists() else set()
+    return (done.returncode, done.stdout, done.stderr), loaded
+
+
+def heavy(loaded: set[str]) -> list[str]:
+    return [m for m in HEAVY if m in loaded]
+
+
+def both(args: tuple[str, ...], tmp_path: Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    full, _ = run("full", args, tmp_path, env)
+    fast, loaded = run("fast", args, tmp_path, env)
+    assert fast == full, (args, fast, full)
+    return fast, loaded
+
+
+def both_after(setup, args: tuple[str, ...], tmp_path: Path, *, fetched: bool = False):  # type: ignore[no-untyped-def]
+    """Like ``both`` for a case the full CLI repairs or removes: set it up before each run
+    (``fetched``: each run gets a new token, so only the exit code and stderr can match)."""
+    setup()
+    fast, loaded = run("fast", args, tmp_path)
+    setup()
+    full, _ = run("full", args, tmp_path)
+    if fetched:
+        assert (fast[0], fast[2]) == (full[0], full[2]) and fast[1] and full[1]
+    else:
+        assert fast == full, (args, fast, full)
+    return fast, loaded
+
+
+CASES = [
+    ("token",),
+    ("token", "--output", "json"),
+    ("token", "--output=json"),
+    ("token", "--scope", "https://graph.microsoft.com/.default"),
+    ("context",),
+    ("context", "--output", "json"),
+    ("context", "--output=json"),
+]
+FALL_THROUGH = [
+    ("token", "--output", "JSON"),
+    ("token", "--output", "xml"),
+    ("token", "--timeout", "30"),
+    ("token", "--scope"),
+    ("context", "--output", "raw"),
+    ("context", "--bogus"),
+    ("token", "--help"),
+]
+
+
+@pytest.fixture
+def connected(run_cli, secret_in_env, tmp_path: Path):  # type: ignore[no-untyped-def]
+    done = run_cli(*connect_args(secret_in_env, "--context-scope", "CurrentUser", "--no-welcome"))
+    assert done.code == 0, done.stderr
+    return secret_in_env
+
+
+def test_the_fast_path_answers_as_the_full_cli_without_heavy_imports(connected, tmp_path):  # type: ignore[no-untyped-def]
+    run("full", ("token",), tmp_path)  # writes the plugin discovery cache
+    for args in CASES:
+        result, loaded = both(args, tmp_path)
+        assert result[0] == 0 and result[1], (args, result)
+        assert heavy(loaded) == [], (args, heavy(loaded))
+        assert "entra_auth" not in loaded and "entra_auth_cli.app" not in loaded
+
+
+def test_other_cases_fall_through_to_the_full_cli_with_the_same_answer(connected, tmp_path):  # type: ignore[no-untyped-def]
+    run("full", ("token",), tmp_path)
+    for args in FALL_THROUGH:
+        result, loaded = both(args, tmp_path)
+        assert "typer" in loaded, args  # the full CLI answered
+    # A miss is fetched by the full CLI; the next process is answered from the cache.
+    miss = ("token", "--scope", "https://management.azure.com/.default")
+    result, loaded = run("fast", miss, tmp_path)
+    assert result[0] == 0 and "msal" in loaded
+    result, loaded = both(miss, tmp_path)
+    assert result[0] == 0 and heavy(loaded) == []
+    # --profile and ENTRA_AUTH_PROFILE: the profile's own sign-in, never the saved connection
+    for args, env in [
+        (("token", "--profile", "nope"), None),
+        (("token",), {"ENTRA_AUTH_PROFILE": "nope"}),
+        (("context",), {"ENTRA_AUTH_PROFILE": "nope"}),
+    ]:
+        result, loaded = both(args, tmp_path, env)
+        assert result[0] == 2 and "typer" in loaded
+
+
+def test_no_connection_damaged_or_exposed_files_are_the_full_clis_to_report(
+    run_cli, secret_in_env, connection_file: Path, isolated_environment: Path, tmp_path: Path
+) -> None:
+    for args in CASES:  # not connected
+        result, loaded = both(args, tmp_path)
+        assert result[0] == 2 and "not connected" in result[2] and "typer" in loaded
+    done = run_cli(*connect_args(secret_in_env, "--context-scope", "CurrentUser", "--no-welcome"))
+    assert done.code == 0
+    run("full", ("token",), tmp_path)
+    tokens = connection_file.parent / "tokens"
+    entry = next(tokens.iterdir())
+    token = entry.read_text()
+
+    def exposed() -> None:  # readable by others: the full CLI repairs it with a warning
+        entry.write_text(token)
+        entry.chmod(0o644)
+
+    result, loaded = both_after(exposed, ("token",), tmp_path)
+    assert "warning" in result[2] and "typer" in loaded
+
+    def damaged() -> None:  # removed with a warning and fetched again, by the full CLI
+        entry.write_text("{not json")
+        entry.chmod(0o600)
+
+    result, loaded = both_after(damaged, ("token",), tmp_path, fetched=True)
+    assert result[0] == 0 and "damaged" in result[2] and "typer" in loaded
+    assert result[1].strip() != token
+    # A damaged saved connection.
+    original = connection_file.read_text()
+    connection_file.write_text(original.replace('"version": 1', '"version": 7'))
+    result, loaded = both(("context",), tmp_path)
+    assert result[0] == 2 and "damaged" in result[2] and "typer" in loaded
+    # Writable by others.
+    connection_file.write_text(original)
+    connection_file.chmod(0o666)
+    result, loaded = both(("context",), tmp_path)
+    assert result[0] == 2 and "typer" in loaded
+    connection_file.chmod(0o600)
+    # A stale plugin discovery cache (a distribution installed since): the full CLI answers
+    # and rewrites it; then the fast path answers again.
+    site = tmp_path / "site"
+    (site / "newdist-1.0.dist-info").mkdir(parents=True)
+    env = {"PYTHONPATH": str(site)}
+    _, loaded = run("fast", ("token",), tmp_path, env)
+    assert "pluggy" in loaded
+    _, loaded = run("fast", ("token",), tmp_path, env)
+    assert "pluggy" not in loaded
+
+
+def test_a_process_scoped_connection_is_answered_by_the_full_cli(run_cli, secret_in_env, tmp_path):  # type: ignore[no-untyped-def]
+    assert run_cli(*connect_args(secret_in_env, "--no-welcome")).code == 0
+    run("full", ("token",), tmp_path)
+    result, loaded = both_after(lambda: None, ("token",), tmp_path, fetched=True)
+    assert result[0] == 0 and "msal" in loaded  # Process scope: a token request every time
