@@ -7,8 +7,9 @@ answer is many retries with long backoff, which is why it takes ~13 s to fail of
 - A refused or unreachable endpoint is not retried: nothing will be there a second later.
 - A connect timeout is short (nothing on a link-local or loopback address takes long to
   accept), and a read timeout is bounded so a listener that never answers fails in under 10 s.
-- 408, 410, 429 and 5xx answers, and connections dropped mid-request, are retried a few times, waiting what ``Retry-After`` asks (within a
-  cap) or an exponential backoff, inside a total budget.
+- 408, 410, 429 and 5xx answers, and connections dropped mid-request, are retried a few
+  times, waiting what ``Retry-After`` asks (within a cap) or an exponential backoff, inside a
+  total budget.
 
 Service Fabric is requested on this session too, not through msal: msal derives a fresh
 ``requests.Session`` for it (to pin the endpoint's certificate) and a session has no place for a
