@@ -125,3 +125,16 @@ def emulator_env(emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  
 def cli_command() -> list[str]:
     """How tests run the CLI as a real subprocess: the installed console script's module."""
     return [sys.executable, "-m", "entra_auth_cli"]
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder on sys.path for throwaway plugin distributions (see plugin_helpers); their
+    ``tp_*`` modules are forgotten afterwards."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    yield folder
+    for name in list(sys.modules):
+        if name.startswith("tp_"):
+            del sys.modules[name]

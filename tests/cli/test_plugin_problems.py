@@ -6,7 +6,6 @@ an installed wheel would be), and the CLI runs as a real subprocess where exit c
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -52,17 +51,6 @@ import entra_auth
 def entra_auth_register_provider(register):
     pass
 """
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    yield folder
-    for name in list(sys.modules):
-        if name.startswith("tp_"):
-            del sys.modules[name]
 
 
 def test_an_exception_in_create_is_a_plugin_error_naming_plugin_distribution_and_hook(

@@ -4,10 +4,10 @@ found by importlib.metadata exactly as an installed wheel would be."""
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from plugin_helpers import install_distribution
 
 import entra_auth
 from entra_auth import PluginError, UsageError
@@ -51,28 +51,6 @@ def entra_auth_resolve_secret(reference):
         return "from-the-vault-" + reference[6:]
     return None
 """
-
-
-def install_distribution(
-    site: Path, dist: str, module: str, source: str, entry_name: str | None = None
-) -> None:
-    """Write a module and its .dist-info (METADATA + entry_points.txt) into ``site``."""
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{dist.replace('-', '_')}-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[entra_auth]\n{entry_name or dist} = {module}\n")
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    yield folder
-    for name in list(sys.modules):
-        if name.startswith("tp_"):
-            del sys.modules[name]
 
 
 def test_installed_workspace_provider_is_found_by_entry_point() -> None:

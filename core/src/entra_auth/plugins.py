@@ -59,10 +59,9 @@ class PluginFailure:
 
 
 @dataclass(frozen=True)
-class ProviderEntry:
-    """A registered provider and where it came from."""
+class _Origin:
+    """Where plugin code came from, for messages: plugin name, distribution and version."""
 
-    provider: Provider
     plugin: str
     distribution: str
     version: str
@@ -71,6 +70,13 @@ class ProviderEntry:
     def origin(self) -> str:
         version = f" {self.version}" if self.version else ""
         return f"plugin {self.plugin!r} ({self.distribution}{version})"
+
+
+@dataclass(frozen=True)
+class ProviderEntry(_Origin):
+    """A registered provider and where it came from."""
+
+    provider: Provider = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -204,7 +210,7 @@ class PluginHost:
                     f"register() takes an entra_auth.Provider instance, got {type(provider)!r}"
                 )
             dist, version = self.distributions.get(plugin_name, ("unknown", ""))
-            entry = ProviderEntry(provider, plugin_name, dist, version)
+            entry = ProviderEntry(plugin_name, dist, version, provider=provider)
             if provider.name in self._duplicates:
                 self._duplicates[provider.name].append(entry)
             elif provider.name in found:
@@ -511,18 +517,6 @@ class PluginHost:
                         loaded=True,
                     )
                 )
-
-
-@dataclass(frozen=True)
-class _Origin:
-    plugin: str
-    distribution: str
-    version: str
-
-    @property
-    def origin(self) -> str:
-        version = f" {self.version}" if self.version else ""
-        return f"plugin {self.plugin!r} ({self.distribution}{version})"
 
 
 def _agree(first: Option, second: Option) -> bool:
