@@ -162,8 +162,8 @@ class GraphClient:
         if not isinstance(url, str) or not url.strip():
             raise UsageError("give a URL: a Graph path such as /v1.0/groups, or https://…")
         url = url.strip()
-        if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
-            raise UsageError("the URL contains spaces or control characters; percent-encode them")
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+            raise UsageError("the URL contains control characters; percent-encode them")
         if "://" not in url:
             if url.startswith("//"):
                 raise UsageError(
