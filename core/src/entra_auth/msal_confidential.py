@@ -57,7 +57,11 @@ class ConfidentialClientSource:
         self._context = dict(context or {})
         self._apps: dict[tuple[str, bool], msal.ConfidentialClientApplication] = {}
         self._lock = threading.Lock()
-        self._http = settings.http_session()
+        from .discovery_cache import DiscoveryCachingClient
+
+        self._http = DiscoveryCachingClient(
+            settings.http_session(), persist=settings.context_scope == "CurrentUser"
+        )
 
     def __repr__(self) -> str:
         return (
@@ -115,6 +119,25 @@ class ConfidentialClientSource:
         claims: str | None = None,
         tenant_id: str | None = None,
         enable_cae: bool = False,
+    ) -> TokenResult:
+        try:
+            return self._acquire(scopes, claims, tenant_id, enable_cae)
+        except AuthenticationError as exc:
+            # A token endpoint that answers 404 may come from a stale cached discovery
+            # document: drop it and discover again, once.
+            tenant = tenant_id or self.tenant_id
+            if getattr(exc, "status", None) != 404 or not self._http.forget(f"/{tenant}/"):
+                raise
+            with self._lock:
+                self._apps.pop((tenant, enable_cae), None)
+            return self._acquire(scopes, claims, tenant_id, enable_cae)
+
+    def _acquire(
+        self,
+        scopes: Sequence[str],
+        claims: str | None,
+        tenant_id: str | None,
+        enable_cae: bool,
     ) -> TokenResult:
         tenant = tenant_id or self.tenant_id
         app = self._app(tenant, enable_cae)

@@ -164,6 +164,8 @@ class ProviderSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     declared: Sequence[Option] = ()
+    context_scope: str = "Process"
+    """``CurrentUser`` lets sources keep what outlives the process (OpenID discovery) on disk."""
     """The provider's options (and its stores'), so messages can name the right flag."""
 
     def get(self, name: str, default: Any = None) -> Any:

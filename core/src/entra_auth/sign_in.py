@@ -110,6 +110,7 @@ class SignInRequest:
             resolve_secret=self._resolve_secret,
             certificate_stores=lambda: host.bound_certificate_stores(self),
             declared=self.declared,
+            context_scope=self.context_scope,
         )
 
     def account_hint(self) -> str | None:
