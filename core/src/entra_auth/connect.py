@@ -93,8 +93,13 @@ def open_credential(
     fetch_token: bool = True,
     defer_create: bool = False,
     store: TokenStore | None = None,
+    prove: bool = False,
 ) -> EntraCredential:
-    """The credential for a prepared request (what ``connect`` does after preparing)."""
+    """The credential for a prepared request (what ``connect`` does after preparing).
+
+    With ``fetch_token`` the first token never comes from the local file cache; ``prove``
+    (an interactive ``entra-auth connect``) also refuses the shared fleet cache for it, so a
+    wrong secret is refused whatever any cache holds."""
     import os
 
     from .context import EntraContext
@@ -114,6 +119,8 @@ def open_credential(
         # left there. A shared cache (token_cache) is the fleet's, trusted by its key.
         local = _ProvingStore(local)
     shared = open_shared_store(request, local) if store is None else None
+    if prove and fetch_token and shared is not None:
+        shared = _ProvingStore(shared)
     store = shared if shared is not None else local
     # Core's options and the cache's are not the provider's.
     provider_options = request.provider_options()
