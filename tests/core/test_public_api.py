@@ -8,6 +8,7 @@ from pathlib import Path
 
 import entra_auth
 import entra_auth.aio
+import entra_auth.graph
 import entra_auth.httpx_auth
 import entra_auth.requests_auth
 from entra_auth.plugins import build_host
@@ -84,6 +85,7 @@ def test_helper_modules_all_are_pinned() -> None:
     assert entra_auth.aio.__all__ == ["AsyncEntraCredential", "connect_async"]
     assert entra_auth.requests_auth.__all__ == ["BearerAuth"]
     assert entra_auth.httpx_auth.__all__ == ["HttpxBearerAuth"]
+    assert entra_auth.graph.__all__ == ["GraphClient", "GraphError", "GraphResponse"]
     assert entra_auth.connect_async is entra_auth.aio.connect_async
 
 
