@@ -240,12 +240,9 @@ def test_pip_install_of_the_built_wheels_with_all_gives_a_working_command(
     dist: Path, tmp_path: Path
 ) -> None:
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text(
-        uv(
-            "export", "--frozen", "--offline", "--no-hashes", "--no-header", "--no-annotate",
-            "--no-emit-workspace", "--package", "entra-auth-cli", "--extra", "all",
-        )  # fmt: skip
-    )
+    export = ("export", "--frozen", "--offline", "--no-hashes", "--no-header", "--no-annotate",
+              "--no-emit-workspace", "--package", "entra-auth-cli", "--extra", "all")  # fmt: skip
+    requirements.write_text(uv(*export))
     venv = tmp_path / "venv"
     uv("venv", "--quiet", "--python", sys.executable, venv)
     python = venv / "bin" / "python"

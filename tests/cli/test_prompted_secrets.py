@@ -108,10 +108,19 @@ def test_without_a_usable_keyring_the_secret_is_not_kept(
     cli_command, run_cli, secret_app, emulator_env, connection_file, isolated_environment
 ):
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    result, _ = run_in_terminal([*cli_command, *connect_prompt(secret_app)], secret_app.secret, env)
+    # Without a keyring only CurrentUser may take a prompted secret (connect refuses it
+    # otherwise: tests/cli/test_token_polish.py); its cached token serves later commands.
+    command = [*cli_command, *connect_prompt(secret_app), "--context-scope", "CurrentUser"]
+    result, _ = run_in_terminal(command, secret_app.secret, env)
     assert result.code == 0, result.stderr
     assert json.loads(connection_file.read_text())["options"]["client_secret"] == "prompt"
+    assert run_cli("token", env=env).code == 0  # the cached token
 
+    # Once the cached token is gone (here: removed), the secret is needed again.
+    cache = isolated_environment / ".local" / "state" / "entra-auth" / "tokens"
+    for entry in cache.rglob("*"):
+        if entry.is_file():
+            entry.unlink()
     token = run_cli("token", env=env)
     assert token.code == 2
     line = token.error_line()

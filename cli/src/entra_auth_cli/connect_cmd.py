@@ -60,7 +60,8 @@ def connect(
     from entra_auth.connect import open_credential
 
     from . import state
-    from .prompted_secrets import take_prompts
+    from .prompted_secrets import refuse_unreplayable, take_prompts
+    from .status import waiting
 
     # One pipeline: flags, profile and environment become one checked request before any
     # prompt or request, so a bad option never costs the user a typed secret.
@@ -75,12 +76,14 @@ def connect(
         config=load_config(),
         profile=profile,
     )
+    refuse_unreplayable(request)  # before anything is typed
     prompted = take_prompts(request)  # before the deadline: typing takes the time it takes
-    credential = within(
-        timeout,
-        f"a token from {request.environment.authority_host}",
-        lambda: open_credential(prompted.request),
-    )
+    with waiting(f"Signing in at {request.environment.authority_host}"):
+        credential = within(
+            timeout,
+            f"a token from {request.environment.authority_host}",
+            lambda: open_credential(prompted.request, prove=True),
+        )
     try:
         context = credential.context.as_dict()
     finally:

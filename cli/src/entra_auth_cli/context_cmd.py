@@ -37,12 +37,15 @@ def context(
 
         request = request_for(chosen)
         credential = open_credential(request, fetch_token=False)
+        from .status import waiting
+
         try:
-            within(
-                timeout,
-                f"a token from {request.environment.authority_host}",
-                lambda: credential.get_token_info(*credential.default_scopes),
-            )
+            with waiting(f"Getting a token from {request.environment.authority_host}"):
+                within(
+                    timeout,
+                    f"a token from {request.environment.authority_host}",
+                    lambda: credential.get_token_info(*credential.default_scopes),
+                )
             shown = credential.context.as_dict()
         finally:
             credential.close()

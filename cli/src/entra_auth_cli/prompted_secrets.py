@@ -153,3 +153,32 @@ def not_kept_hint(request: SignInRequest) -> str | None:
         f"this in a terminal to type it again, or connect again with {flag} env:NAME, "
         "file:PATH or keyring:SERVICE/NAME"
     )
+
+
+STDIN = "stdin"
+
+
+def refuse_unreplayable(request: SignInRequest) -> None:
+    """``connect`` saves a connection that later processes replay; a secret given as ``stdin``
+    (read once, by this process) or ``prompt`` without a usable keyring could not be given to
+    them, so every later ``token`` would fail. Refused (exit 2) before anything is read, unless
+    the scope is CurrentUser: its token cache then serves later processes until the token
+    expires."""
+    from entra_auth import UsageError
+
+    if request.context_scope == "CurrentUser":
+        return
+    for option in request.secret_options():
+        value = request.options.get(option.name)
+        if value == STDIN:
+            why = "the secret is read once, by this process"
+        elif value == PROMPT and sys.stdin.isatty() and usable_keyring() is None:
+            why = "without a usable OS keyring the typed secret cannot be kept"
+        else:  # (a prompt without a terminal is take_prompts' to report)
+            continue
+        raise UsageError(
+            f"{option.label} {value}: {why}, so later entra-auth token and context commands "
+            f"could not sign in with this connection; give {option.label} env:NAME, file:PATH "
+            "or keyring:SERVICE/NAME, or add --context-scope CurrentUser to keep the token in "
+            "your token cache until it expires"
+        )
