@@ -53,3 +53,22 @@ def test_demo_signs_in_and_leaves_the_user_alone(run_cli, connection_file, isola
     assert ".ey" not in out  # claims, never the token
     assert not connection_file.exists()
     assert not (isolated_environment / ".config" / "entra-auth").exists()
+
+
+ALL_BUILT_IN = (
+    "client-secret,cert-thumbprint,cert-name,cert-object,managed-identity,workload-identity"
+)
+
+
+def test_without_providers_providers_and_demo_say_what_to_install(run_cli):
+    env = {"ENTRA_AUTH_DISABLE_PLUGINS": ALL_BUILT_IN}
+    listed = run_cli("providers", env=env)
+    assert listed.code == 0
+    assert "No providers are installed" in listed.stdout
+    assert "pip install 'entra-auth-cli[all]'" in listed.stdout
+
+    demo = run_cli("demo", env=env)
+    assert demo.code == 2, demo.output
+    line = demo.error_line()
+    assert "the demo had nothing to show" in line
+    assert "pip install 'entra-auth-cli[all]'" in line

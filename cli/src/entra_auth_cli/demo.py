@@ -129,8 +129,14 @@ def demo() -> None:
     echo(f"Demo finished in {time.monotonic() - started:.1f} s; signed in with: {providers_shown}.")
     if not installed:
         raise UsageError(
-            "no providers are installed, so the demo had nothing to show; install one, e.g. "
-            "pip install entra-auth-client-secret (see 'entra-auth plugins')"
+            "no providers are installed, so the demo had nothing to show; install them with "
+            "pip install 'entra-auth-cli[all]', or one, e.g. pip install "
+            "entra-auth-client-secret (see 'entra-auth plugins')"
+        )
+    if not shown:
+        raise UsageError(
+            "none of the installed providers has a demo step that signed in, so the demo had "
+            "nothing to show; pip install 'entra-auth-cli[all]' adds the built-in providers"
         )
 
 

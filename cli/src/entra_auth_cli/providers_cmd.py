@@ -63,8 +63,9 @@ def providers(
         echo(
             format_table(rows, columns)
             if rows
-            else "No providers are installed; install one, e.g. pip install "
-            "entra-auth-client-secret (see 'entra-auth plugins')."
+            else "No providers are installed; install them all with pip install "
+            "'entra-auth-cli[all]', or one, e.g. pip install entra-auth-client-secret (see "
+            "'entra-auth plugins')."
         )
     for problem in problems:
         warn(problem)
