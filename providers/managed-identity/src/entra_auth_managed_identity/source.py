@@ -116,8 +116,15 @@ class ManagedIdentityTokenSource:
             if self._client is None:
                 import msal
 
+                from entra_auth.msal_confidential import no_token_cache
+
                 self._client = msal.ManagedIdentityClient(
-                    self.identity.msal(), http_client=self._session
+                    self.identity.msal(),
+                    http_client=self._session,
+                    # Core caches every token; msal's cache would only be searched linearly on
+                    # each miss. msal uses it for nothing else here: the one host that names a
+                    # revoked token by its hash (Service Fabric) is asked without msal.
+                    token_cache=no_token_cache(),
                 )
             return self._client
 
