@@ -358,6 +358,7 @@ def test_plugins_lists_the_plugin_with_its_distribution_provider_and_demo_step(
         "providers": ["file-assertion"],
         "secret_schemes": [],
         "certificate_stores": [],
+        "token_caches": [],
         "demo_steps": [f"file-assertion: {DEMO_TITLE}"],
     }
     # Nothing else in this environment registers a provider: the plugin stands alone.
@@ -423,9 +424,9 @@ def test_connect_with_the_selecting_flag_signs_in_and_token_works(
     context = entra_auth_cli(venv, subprocess_env, "context", "--output", "json")
     assert context.code == 0, context
     shown = context.json()
-    assert shown["ClientId"] == app.client_id and shown["TenantId"] == app.tenant_id
-    assert shown["AuthType"] == "AppOnly"
-    assert shown["AssertionFile"] == str(assertion_file)
+    assert shown["client_id"] == app.client_id and shown["tenant_id"] == app.tenant_id
+    assert shown["auth_type"] == "AppOnly"
+    assert shown["assertion_file"] == str(assertion_file)
 
     # Context scope Process: the token lived in connect's process, so `token` signs in again
     # through the saved request, reading the file again. A workload agent rotates the file
@@ -587,8 +588,8 @@ def test_environment_variable_sign_in_picks_the_plugin(
     assert connected.code == 0, connected
     assert WELCOME in connected.stdout
     shown = entra_auth_cli(venv, env, "context", "--output", "json").json()
-    assert shown["ClientId"] == app.client_id
-    assert shown["AssertionFile"] == str(assertion_file)
+    assert shown["client_id"] == app.client_id
+    assert shown["assertion_file"] == str(assertion_file)
 
 
 def test_profile_add_takes_the_plugins_flags_and_the_profile_signs_in(

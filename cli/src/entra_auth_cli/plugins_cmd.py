@@ -2,8 +2,8 @@
 
 Like ``llm plugins`` and keyring's diagnostics: a plugin author (or an admin wondering why a
 flag is missing) sees each plugin's distribution and version, the providers, secret schemes,
-certificate stores and demo steps it registered, and each broken, disabled or conflicting
-plugin with the reason.
+certificate stores, token-cache backends and demo steps it registered, and each broken,
+disabled or conflicting plugin with the reason.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .output import Output, echo, format_table, to_json, warn
+from .output import Output, data_json, echo, format_table, warn
 
 if TYPE_CHECKING:
     from entra_auth.plugins import PluginHost
@@ -30,7 +30,7 @@ def plugins(
     rows = plugin_rows(host)
     problems = host.problems()
     if output is Output.json:
-        echo(to_json({"plugins": rows, "disabled": host.disabled, "problems": problems}))
+        echo(data_json({"plugins": rows, "disabled": host.disabled, "problems": problems}))
         return
     table = [
         {
@@ -66,6 +66,7 @@ def plugin_rows(host: PluginHost) -> list[dict[str, Any]]:
             "providers": [],
             "secret_schemes": [],
             "certificate_stores": [],
+            "token_caches": [],
             "demo_steps": [],
         }
     for name, entry in sorted(host.providers().items()):
@@ -85,6 +86,18 @@ def plugin_rows(host: PluginHost) -> list[dict[str, Any]]:
     for plugin, store in host.store_plugins():
         if plugin in rows:
             rows[plugin]["certificate_stores"].append(str(getattr(store, "name", store)))
+    backends: dict[int, dict[str, Any]] = {}
+    for scheme, (plugin, backend) in sorted(host.token_caches().items()):
+        if plugin not in rows:
+            continue
+        listed = backends.get(id(backend))
+        if listed is None:
+            listed = backends[id(backend)] = {
+                "name": str(getattr(backend, "name", "") or scheme),
+                "schemes": [],
+            }
+            rows[plugin]["token_caches"].append(listed)
+        listed["schemes"].append(scheme)
     return list(rows.values())
 
 
@@ -98,4 +111,10 @@ def _summary(row: dict[str, Any]) -> str:
         parts.append(f"secret schemes: {', '.join(row['secret_schemes'])}")
     if row["certificate_stores"]:
         parts.append(f"certificate stores: {len(row['certificate_stores'])}")
+    if row["token_caches"]:
+        caches = ", ".join(
+            f"{cache['name']} ({', '.join(s + '://' for s in cache['schemes'])})"
+            for cache in row["token_caches"]
+        )
+        parts.append(f"token caches: {caches}")
     return "; ".join(parts) or "nothing"
