@@ -55,7 +55,8 @@ def token_requests(emulator: object, tenant: str) -> int:
     )
 
 
-def main() -> None:
+def run() -> list[tuple[str, str, str, str]]:
+    """Every measure as a row: (measure, entra-auth, msal, azure-identity)."""
     import msal
     import requests
     from azure.identity import ClientSecretCredential
@@ -276,9 +277,13 @@ def main() -> None:
             ("CLI `profile show` among 10,000 profiles", f"{scaled_show * 1000:.0f} ms", "-", "-")
         )
 
+    return rows
+
+
+def main() -> None:
     print("| measure | entra-auth | msal | azure-identity |")
     print("|---|---|---|---|")
-    for row in rows:
+    for row in run():
         print("| " + " | ".join(row) + " |")
     print(json.dumps({"python": sys.version.split()[0]}))
 

@@ -1,0 +1,294 @@
+"""Whole-process timings for benchmarks/run_all.py: the CLI's hot paths and a fresh process's
+first token (entra-auth, msal alone, azure-identity) against the embedded emulator, with the
+requests each process made counted from the emulator's request log. Loopback only.
+
+The child processes run with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` removed from
+their environment) after ``compile_bytecode`` compiled the venv and the workspace sources, so
+timings are those of an installed tool, not of a first run.
+"""
+
+from __future__ import annotations
+
+import compileall
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SCOPE = "https://graph.microsoft.com/.default"
+GRAPH = "https://graph.microsoft.com"
+Row = tuple[str, str, str, str]
+
+
+def compile_bytecode() -> str:
+    """Compile site-packages and the workspace sources; what was done, for the output."""
+    folders = [Path(sysconfig.get_paths()["purelib"])]
+    folders += sorted(p for p in ROOT.glob("*/src") if p.is_dir())
+    folders += sorted(p for p in ROOT.glob("*/*/src") if p.is_dir())
+    for folder in folders:
+        compileall.compile_dir(str(folder), quiet=1, workers=0)
+    return (
+        f"bytecode compiled (`python -m compileall` on site-packages and {len(folders) - 1} "
+        "workspace source folders); child processes run with PYTHONDONTWRITEBYTECODE unset"
+    )
+
+
+def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra or {})
+    return env
+
+
+def wall(argv: list[str], env: Mapping[str, str], repeat: int, *, check: bool = True) -> float:
+    """Median wall time of ``argv`` in a new process (one unmeasured run first)."""
+    subprocess.run(argv, env=env, check=check, capture_output=True)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(argv, env=env, check=check, capture_output=True)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def count_requests(emulator: Any, since: int, *, token_only: bool = False) -> int:
+    log = emulator.requests()[since:]
+    if token_only:
+        return sum(1 for r in log if r.get("endpoint") in ("token", "imds"))
+    return len(log)
+
+
+def cli_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
+    """``entra-auth token`` / ``context`` with a CurrentUser-cached token, ``--help``, and the
+    interpreter's floor (``python -c pass``) and msal's import for scale."""
+    tenant, secret = str(uuid.uuid4()), secrets.token_hex(16)
+    app = emulator.register_app(tenant, secrets=[secret], roles=["User.Read.All"])
+    env = child_env(
+        {
+            "XDG_STATE_HOME": str(work / "cli-state"),
+            "XDG_CONFIG_HOME": str(work / "cli-config"),
+            "XDG_CACHE_HOME": str(work / "cli-cache"),
+            "AZURE_AUTHORITY_HOST": emulator.authority_host,
+            "REQUESTS_CA_BUNDLE": str(emulator.ca_bundle),
+            "BENCH_SECRET": secret,
+        }
+    )
+    cli = [sys.executable, "-m", "entra_auth_cli"]
+    subprocess.run(
+        [
+            *cli, "connect", "--client-id", app.client_id, "--tenant-id", tenant,
+            "--client-secret", "env:BENCH_SECRET", "--context-scope", "CurrentUser",
+            "--no-welcome",
+        ],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    since = len(emulator.requests())
+    floor = wall([sys.executable, "-c", "pass"], env, repeat)
+    msal_import = wall([sys.executable, "-c", "import msal"], env, repeat)
+    token = wall([*cli, "token"], env, repeat)
+    context = wall([*cli, "context"], env, repeat)
+    help_ = wall([*cli, "--help"], env, repeat)
+    made = count_requests(emulator, since)
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", *cli[1:], "token"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in probe.stderr.splitlines()}
+    heavy = ("typer", "click", "pluggy", "msal", "requests", "cryptography", "importlib.metadata")
+    imported = ", ".join(m for m in heavy if m in loaded) or "none of " + ", ".join(heavy)
+    return [
+        ("`python -c pass` (interpreter floor)", ms(floor), "-", "-"),
+        ("`python -c 'import msal'`", "-", ms(msal_import), "-"),
+        ("CLI `entra-auth token`, token cached (CurrentUser)", ms(token), "-", "-"),
+        ("  as a fraction of msal's import time", f"{token / msal_import:.2f}x", "-", "-"),
+        ("CLI `entra-auth context`, token cached", ms(context), "-", "-"),
+        ("CLI `entra-auth --help`", ms(help_), "-", "-"),
+        ("  requests made by those CLI runs", str(made), "-", "-"),
+        ("  heavy modules imported by `token`", imported, "-", "-"),
+    ]
+
+
+# -- fresh process, first token -------------------------------------------------------------
+
+_OURS = """
+import entra_auth, os
+c = entra_auth.connect({provider!r}, fetch_token=False, **{options!r})
+assert c.get_token({scope!r}).token
+"""
+_MSAL_SECRET = """
+import msal, os, requests
+s = requests.Session(); s.verify = os.environ["REQUESTS_CA_BUNDLE"]
+app = msal.ConfidentialClientApplication(os.environ["B_CLIENT"],
+    client_credential=os.environ["B_SECRET"],
+    authority=os.environ["AZURE_AUTHORITY_HOST"] + "/" + os.environ["B_TENANT"],
+    instance_discovery=False, http_client=s)
+assert "access_token" in app.acquire_token_for_client([{scope!r}])
+"""
+_MSAL_CERT = """
+import msal, os, requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+pem = open(os.environ["B_CERT"], "rb").read()
+cert = x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE"):])
+s = requests.Session(); s.verify = os.environ["REQUESTS_CA_BUNDLE"]
+app = msal.ConfidentialClientApplication(os.environ["B_CLIENT"],
+    client_credential={{"private_key": pem.decode(),
+        "thumbprint": cert.fingerprint(hashes.SHA1()).hex()}},
+    authority=os.environ["AZURE_AUTHORITY_HOST"] + "/" + os.environ["B_TENANT"],
+    instance_discovery=False, http_client=s)
+assert "access_token" in app.acquire_token_for_client([{scope!r}])
+"""
+_MSAL_MI = """
+import msal, requests
+app = msal.ManagedIdentityClient(msal.SystemAssignedManagedIdentity(),
+    http_client=requests.Session())
+assert "access_token" in app.acquire_token_for_client(resource={graph!r})
+"""
+_AZID_SECRET = """
+import os
+from azure.identity import ClientSecretCredential
+c = ClientSecretCredential(os.environ["B_TENANT"], os.environ["B_CLIENT"], os.environ["B_SECRET"],
+    authority=os.environ["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
+    connection_verify=os.environ["REQUESTS_CA_BUNDLE"])
+assert c.get_token({scope!r}).token
+"""
+_AZID_CERT = """
+import os
+from azure.identity import CertificateCredential
+c = CertificateCredential(os.environ["B_TENANT"], os.environ["B_CLIENT"], os.environ["B_CERT"],
+    authority=os.environ["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
+    connection_verify=os.environ["REQUESTS_CA_BUNDLE"])
+assert c.get_token({scope!r}).token
+"""
+_AZID_MI = """
+from azure.identity import ManagedIdentityCredential
+assert ManagedIdentityCredential().get_token({scope!r}).token
+"""
+
+
+def _measure_script(
+    emulator: Any, code: str, env: Mapping[str, str], repeat: int
+) -> tuple[float, float]:
+    """(median whole-process seconds, requests per process)."""
+    argv = [sys.executable, "-c", code]
+    subprocess.run(argv, env=env, check=True, capture_output=True)  # warm the OS caches
+    since = len(emulator.requests())
+    seconds = wall(argv, env, repeat)
+    return seconds, count_requests(emulator, since) / (repeat + 1)
+
+
+def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
+    from entra_auth_emulator.pki import make_leaf_cert
+
+    tenant, secret = str(uuid.uuid4()), secrets.token_hex(16)
+    leaf = make_leaf_cert("CN=entra-auth benchmark")
+    cert_path = leaf.write_pem(work / "bench-cert.pem")
+    app = emulator.register_app(
+        tenant, secrets=[secret], certificates=[leaf.certificate], roles=["User.Read.All"]
+    )
+    emulator.register_managed_identity(tenant, roles=["User.Read.All"])
+    base = {
+        "AZURE_AUTHORITY_HOST": emulator.authority_host,
+        "REQUESTS_CA_BUNDLE": str(emulator.ca_bundle),
+        "B_TENANT": tenant,
+        "B_CLIENT": app.client_id,
+        "B_SECRET": secret,
+        "B_CERT": str(cert_path),
+        "XDG_STATE_HOME": str(work / "ft-state"),
+        "XDG_CONFIG_HOME": str(work / "ft-config"),
+        "XDG_CACHE_HOME": str(work / "ft-cache"),
+    }
+    common = {"client_id": app.client_id, "tenant_id": tenant}
+    kinds: list[tuple[str, str, dict[str, str], str, str, dict[str, str]]] = [
+        (
+            "secret", "client-secret", {**common, "client_secret": "env:B_SECRET"},
+            _MSAL_SECRET, _AZID_SECRET, {},
+        ),
+        (
+            "certificate", "cert-object", {**common, "certificate_path": str(cert_path)},
+            _MSAL_CERT, _AZID_CERT, {},
+        ),
+        (
+            "managed identity (IMDS)", "managed-identity", {}, _MSAL_MI, _AZID_MI,
+            dict(emulator.azure_hosts.environment("IMDS")),
+        ),
+    ]  # fmt: skip
+    rows: list[Row] = []
+    requests_rows: list[Row] = []
+    for label, provider, options, msal_code, azid_code, extra in kinds:
+        env = child_env({**base, **extra})
+        results = []
+        for code in (
+            _OURS.format(provider=provider, options=options, scope=SCOPE),
+            msal_code.format(scope=SCOPE, graph=GRAPH),
+            azid_code.format(scope=SCOPE),
+        ):
+            results.append(_measure_script(emulator, code, env, repeat))
+        (ours_t, ours_n), (msal_t, msal_n), (azid_t, azid_n) = results
+        rows.append((f"fresh process, first token: {label}", ms(ours_t), ms(msal_t), ms(azid_t)))
+        requests_rows.append(
+            (
+                f"requests per cold token per process: {label}",
+                f"{ours_n:g}",
+                f"{msal_n:g}",
+                f"{azid_n:g}",
+            )
+        )
+    # CurrentUser keeps OpenID discovery between processes (issue 13 item 2).
+    env = child_env(base)
+    ours = _OURS.format(
+        provider="client-secret",
+        options={**common, "client_secret": "env:B_SECRET", "context_scope": "CurrentUser"},
+        scope=SCOPE,
+    )
+    # every run of this script fetches (the token cache is emptied before each run)
+    seconds, per = _measure_current_user(emulator, ours, env, work / "ft-state", repeat)
+    rows.append(("fresh process, first token: secret, CurrentUser", ms(seconds), "-", "-"))
+    requests_rows.append(
+        ("requests per cold token per process: secret, CurrentUser", f"{per:g}", "-", "-")
+    )
+    return rows + requests_rows
+
+
+def _measure_current_user(
+    emulator: Any, code: str, env: Mapping[str, str], state: Path, repeat: int
+) -> tuple[float, float]:
+    """Like ``_measure_script`` with the token cache emptied before each run (the discovery
+    cache, under the user cache folder, stays: that is what is measured)."""
+    argv = [sys.executable, "-c", code]
+
+    def empty_tokens() -> None:
+        for entry in (state / "entra-auth" / "tokens").glob("*.json"):
+            entry.unlink()
+
+    empty_tokens()
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    samples = []
+    made = 0
+    for _ in range(repeat):
+        empty_tokens()
+        since = len(emulator.requests())
+        started = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+        samples.append(time.perf_counter() - started)
+        made += count_requests(emulator, since)
+    return statistics.median(samples), made / repeat
+
+
+def run_all(emulator: Any, work: Path, repeat: int) -> list[Row]:
+    sections: list[Callable[[Any, Path, int], list[Row]]] = [cli_rows, first_token_rows]
+    rows: list[Row] = []
+    for section in sections:
+        rows += section(emulator, work, repeat)
+    return rows
