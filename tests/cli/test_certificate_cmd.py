@@ -112,7 +112,7 @@ def test_new_with_options_into_the_dotnet_store(
     assert 725 <= (cert.not_valid_after_utc - cert.not_valid_before_utc).days <= 735
     assert (workdir / "Nightly-Job.cer").is_file()
     listed = run_cli("certificate", "list", "--output", "json")
-    assert [(r["Thumbprint"], r["Store"]) for r in listed.json()] == [
+    assert [(r["thumbprint"], r["store"]) for r in listed.json()] == [
         (thumbprint, ".NET CurrentUser\\My")
     ]
 
@@ -140,19 +140,19 @@ def test_list_shows_every_store_with_filters(
         path.chmod(0o600)
     env = {"ENTRA_AUTH_CERT_PATH": str(extra)}
     rows = run_cli("certificate", "list", "--output", "json", env=env).json()
-    by_thumb = {r["Thumbprint"]: r for r in rows}
+    by_thumb = {r["thumbprint"]: r for r in rows}
     assert set(by_thumb) == {fresh, thumb(expired), thumb(public_only)}
-    assert by_thumb[fresh]["HasPrivateKey"] is True
-    assert by_thumb[fresh]["Store"] == "entra-auth store"
-    assert by_thumb[thumb(public_only)]["HasPrivateKey"] is False
-    assert by_thumb[thumb(expired)]["Store"] == "ENTRA_AUTH_CERT_PATH"
-    assert by_thumb[thumb(expired)]["Path"] == str(extra / "old.pem")
-    assert by_thumb[thumb(expired)]["NotAfter"].endswith("Z")
+    assert by_thumb[fresh]["has_private_key"] is True
+    assert by_thumb[fresh]["store"] == "entra-auth store"
+    assert by_thumb[thumb(public_only)]["has_private_key"] is False
+    assert by_thumb[thumb(expired)]["store"] == "ENTRA_AUTH_CERT_PATH"
+    assert by_thumb[thumb(expired)]["path"] == str(extra / "old.pem")
+    assert by_thumb[thumb(expired)]["not_after"].endswith("Z")
     valid = run_cli("certificate", "list", "--valid-only", "--output", "json", env=env).json()
-    assert [r["Thumbprint"] for r in valid] == [fresh]
+    assert [r["thumbprint"] for r in valid] == [fresh]
     named = run_cli("certificate", "list", "--subject", "CN=old-automation", "--output", "json",
                     env=env).json()  # fmt: skip
-    assert [r["Thumbprint"] for r in named] == [thumb(expired)]
+    assert [r["thumbprint"] for r in named] == [thumb(expired)]
     table = run_cli("certificate", "list", env=env)
     assert table.code == 0, table.output
     header = table.stdout.splitlines()[0].split()
@@ -171,10 +171,10 @@ def test_show_export_and_the_admin_path_to_a_sign_in(
     shown = run_cli("certificate", "show", thumbprint.lower(), "--output", "json")
     assert shown.code == 0, shown.output
     [details] = shown.json()
-    assert details["Thumbprint"] == thumbprint
-    assert details["PublicKey"] == "RSA 2048"
-    assert details["KeyUsage"] == ["DigitalSignature"]
-    assert details["SignatureAlgorithm"] == "SHA256"
+    assert details["thumbprint"] == thumbprint
+    assert details["public_key"] == "RSA 2048"
+    assert details["key_usage"] == ["DigitalSignature"]
+    assert details["signature_algorithm"] == "SHA256"
     exported = run_cli("certificate", "export", thumbprint, "--format", "pem", "--out", "up.pem")
     assert exported.code == 0, exported.output
     pem = (workdir / "up.pem").read_bytes()

@@ -147,9 +147,9 @@ def test_docs_commands_run_against_the_emulator(
     assert (work / "rotation" / "contoso-automation.cer").is_file()
     # After the rotation: the new certificate and the imported one; the old one is gone.
     listed = run_cli("certificate", "list", "--output", "json").json()
-    subjects = sorted(r["Subject"] for r in listed)
+    subjects = sorted(r["subject"] for r in listed)
     assert subjects == ["CN=contoso-automation", "CN=legacy-automation"]
-    assert legacy in {r["Thumbprint"] for r in listed}
+    assert legacy in {r["thumbprint"] for r in listed}
     graph_calls = [e for e in emulator.requests() if e.get("endpoint") == "graph"]
     assert {e.get("client_id") for e in graph_calls if e.get("tenant") == tenant} == {client_id}
     assert "pfx-secret" not in output

@@ -28,7 +28,7 @@ def test_secret_variant(run_cli, secret_app, emulator_env, connection_file):
     }
     result = run_cli("connect", "--environment-variable", "--output", "json", env=env)
     assert result.code == 0, result.stderr
-    assert result.json()["AppName"] == secret_app.display_name
+    assert result.json()["app_name"] == secret_app.display_name
     saved = json.loads(connection_file.read_text())
     assert saved["provider"] == "client-secret"
     assert saved["options"] == {
@@ -73,7 +73,7 @@ def test_certificate_variant_with_password_and_chain(
         env={**env, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN": "True"},
     )  # fmt: skip
     assert sent.code == 0, sent.stderr
-    assert sent.json()["AppName"] == "Contoso SN+I"
+    assert sent.json()["app_name"] == "Contoso SN+I"
     saved = json.loads(connection_file.read_text())
     assert saved["provider"] == "cert-object"
     assert saved["options"] == {

@@ -112,14 +112,14 @@ def test_a_saved_profile_signs_in_and_flags_override_it(
 
     by_default = run_cli("connect", "--no-welcome", "--output", "json")  # default_profile
     assert by_default.code == 0, by_default.stderr
-    assert by_default.json()["AppName"] == app.display_name
-    assert by_default.json()["ContextScope"] == "Process"
+    assert by_default.json()["app_name"] == app.display_name
+    assert by_default.json()["context_scope"] == "Process"
 
     overridden = run_cli(
         "connect", "--profile", "ci", "--context-scope", "CurrentUser", "--output", "json"
     )
     assert overridden.code == 0, overridden.stderr
-    assert overridden.json()["ContextScope"] == "CurrentUser"
+    assert overridden.json()["context_scope"] == "CurrentUser"
 
     wrong = run_cli("connect", "--tenant-id", "fabrikam.example", env={"ENTRA_AUTH_PROFILE": "ci"})
     assert wrong.code == 1  # the flag won over the profile's tenant, and Entra refused it

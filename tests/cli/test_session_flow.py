@@ -42,12 +42,12 @@ def test_connect_context_token_disconnect(run_cli, secret_in_env, connection_fil
     assert "Scopes                : {Group.Read.All, User.Read.All}" in lines
 
     context = run_cli("context", "--output", "json").json()
-    assert context["ClientId"] == app.client_id
-    assert context["TenantId"] == app.tenant_id
-    assert context["AuthType"] == "AppOnly"
-    assert context["AppName"] == app.display_name
-    assert sorted(context["Scopes"]) == sorted(app.roles)
-    assert context["ContextScope"] == "Process"
+    assert context["client_id"] == app.client_id
+    assert context["tenant_id"] == app.tenant_id
+    assert context["auth_type"] == "AppOnly"
+    assert context["app_name"] == app.display_name
+    assert sorted(context["scopes"]) == sorted(app.roles)
+    assert context["context_scope"] == "Process"
 
     before = token_requests(emulator, app.tenant_id)
     raw = run_cli("token")
@@ -83,7 +83,7 @@ def test_connect_json_output_is_parseable(run_cli, secret_in_env):
     app = secret_in_env
     result = run_cli(*connect_args(app, "--output", "json"))
     assert result.code == 0, result.stderr
-    assert result.json()["AppName"] == app.display_name
+    assert result.json()["app_name"] == app.display_name
     assert "Welcome To Microsoft Graph!" in result.stderr  # the greeting stays off stdout
 
     quiet = run_cli(*connect_args(app, "--no-welcome"))
@@ -118,7 +118,7 @@ def test_profile_from_the_config_file(run_cli, secret_in_env, isolated_environme
     )
     result = run_cli("connect", "--profile", "ci", "--output", "json", "--no-welcome")
     assert result.code == 0, result.stderr
-    assert result.json()["ClientId"] == app.client_id
+    assert result.json()["client_id"] == app.client_id
 
 
 def test_cached_token_needs_no_request_and_no_msal(

@@ -53,9 +53,9 @@ def test_cli_certificate_thumbprint_from_the_dotnet_store(
     assert result.returncode == 0, result.stderr
     assert "Welcome To Microsoft Graph!" in result.stdout
     ctx = context(run)
-    assert ctx["CertificateThumbprint"] == app_cert.thumbprint
-    assert ctx["CertificateName"] == "CN=contoso-automation, O=Contoso"
-    assert ctx["AuthType"] == "AppOnly"
+    assert ctx["certificate_thumbprint"] == app_cert.thumbprint
+    assert ctx["certificate_name"] == "CN=contoso-automation, O=Contoso"
+    assert ctx["auth_type"] == "AppOnly"
 
 
 def test_cli_certificate_name_picks_the_newest(
@@ -77,7 +77,7 @@ def test_cli_certificate_name_picks_the_newest(
     )
     assert result.returncode == 0, result.stderr
     assert "Welcome" not in result.stdout
-    assert context(run)["CertificateThumbprint"] == newest.thumbprint
+    assert context(run)["certificate_thumbprint"] == newest.thumbprint
 
 
 def test_cli_certificate_file_with_password(run, register_app, app_cert, tmp_path: Path) -> None:

@@ -75,13 +75,13 @@ def test_connect_identity_then_context(
     shown = run(cli_command, "context", "--output", "json")
     assert shown.returncode == 0, shown.stderr
     context = json.loads(shown.stdout)
-    assert context["AuthType"] == "ManagedIdentity"
-    assert context["Account"] == account.format(**values)
-    assert context["ManagedIdentitySource"] == "IMDS"
-    assert context["ManagedIdentityIdType"] == id_type
-    assert context["TenantId"] == identities.tenant_id
+    assert context["auth_type"] == "ManagedIdentity"
+    assert context["account"] == account.format(**values)
+    assert context["managed_identity_source"] == "IMDS"
+    assert context["managed_identity_id_type"] == id_type
+    assert context["tenant_id"] == identities.tenant_id
     expected = identities.system_client_id if not flags else identities.user_client_id
-    assert context["ClientId"] == expected
+    assert context["client_id"] == expected
 
 
 def test_connect_identity_on_app_service(
@@ -91,7 +91,7 @@ def test_connect_identity_on_app_service(
 
     assert run(cli_command, "connect", "--identity", "--no-welcome").returncode == 0
     context = json.loads(run(cli_command, "context", "--output", "json").stdout)
-    assert context["ManagedIdentitySource"] == "AppService"
+    assert context["managed_identity_source"] == "AppService"
 
 
 def test_unknown_identity_exits_1_with_one_line(
@@ -211,8 +211,8 @@ def test_connect_identity_on_arc_in_a_cli_process(
     assert connected.returncode == 0, connected.stderr
 
     context = json.loads(run(child, "context", "--output", "json").stdout)
-    assert context["ManagedIdentitySource"] == "AzureArc"
-    assert context["Account"] == account.format(**values)
+    assert context["managed_identity_source"] == "AzureArc"
+    assert context["account"] == account.format(**values)
     assert [r["status"] for r in identity_requests(emulator, "AzureArc")] == [401, 200]
 
 

@@ -257,14 +257,14 @@ def test_cli_connect_with_a_token_file_then_token_rereads_it(
     )
     assert connected.code == 0, connected.stderr
     shown = json.loads(connected.stdout)
-    assert shown["AuthType"] == "AppOnly" and shown["AppName"] == app.display_name
-    assert shown["FederatedSubject"] == SUBJECT
-    assert shown["FederatedIssuer"] == emulator.oidc_issuer()
+    assert shown["auth_type"] == "AppOnly" and shown["app_name"] == app.display_name
+    assert shown["federated_subject"] == SUBJECT
+    assert shown["federated_issuer"] == emulator.oidc_issuer()
     saved = json.loads(connection_file.read_text())
     assert saved["provider"] == "workload-identity"
     assert saved["options"] == app.options(federated_token_file=str(token_file))
     context = run("context", "--output", "json")
-    assert json.loads(context.stdout)["FederatedSubject"] == SUBJECT
+    assert json.loads(context.stdout)["federated_subject"] == SUBJECT
     first = token_file.read_text().strip()
 
     # A later process signs in again from the file as it is now.
@@ -290,7 +290,7 @@ def test_cli_environment_variable_reads_azure_federated_token_file(
     }
     connected = run("connect", "--environment-variable", "--output", "json", env=env)
     assert connected.code == 0, connected.stderr
-    assert json.loads(connected.stdout)["FederatedSubject"] == SUBJECT
+    assert json.loads(connected.stdout)["federated_subject"] == SUBJECT
     saved = json.loads(connection_file.read_text())
     assert saved["provider"] == "workload-identity"
     assert saved["options"] == app.options(federated_token_file=str(token_file))
@@ -339,7 +339,7 @@ def test_cli_federated_token_by_reference(
         env={"CI_FEDERATED_TOKEN": federated},
     )  # fmt: skip
     assert connected.code == 0, connected.stderr
-    assert json.loads(connected.stdout)["FederatedSubject"] == SUBJECT
+    assert json.loads(connected.stdout)["federated_subject"] == SUBJECT
     saved = json.loads(connection_file.read_text())
     assert saved["options"] == app.options(federated_token="env:CI_FEDERATED_TOKEN")
     literal = run("connect", "--federated-token", federated, *app.args())

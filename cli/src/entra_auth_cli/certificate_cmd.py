@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .output import Output, echo, format_list, format_table, note, to_json, warn
+from .output import Output, data_json, echo, format_list, format_table, note, warn
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -218,7 +218,7 @@ def list_certificates(
             continue
         rows.append(seen.row())
     if output is Output.json:
-        echo(to_json(rows))
+        echo(data_json(rows))
         return
     columns = [
         ("Thumbprint", "Thumbprint"),
@@ -246,7 +246,7 @@ def show(
     found = _matching(_thumbprint(thumbprint))
     details = [_details(seen) for seen in found]
     if output is Output.json:
-        echo(to_json(details))
+        echo(data_json(details))
     else:
         echo("\n\n".join(format_list(d) for d in details))
 

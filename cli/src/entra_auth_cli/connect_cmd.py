@@ -13,7 +13,7 @@ import typer
 
 from . import connect_flags as flag
 from .completion import profile_names
-from .output import Output, echo, note, to_json
+from .output import Output, data_json, echo, note
 from .provider_flags import SESSION_PANEL
 from .sessions import DEFAULT_TIMEOUT, TimeoutOption, within
 
@@ -102,7 +102,7 @@ def connect(
         )
     )
     if output is Output.json:
-        echo(to_json(context))
+        echo(data_json(context))
         if not no_welcome:
             note(WELCOME)
     elif not no_welcome:

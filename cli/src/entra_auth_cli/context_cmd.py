@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .output import Output, echo, format_list, to_json
+from .output import Output, data_json, echo, format_list
 from .sessions import (
     DEFAULT_TIMEOUT,
     ProfileOption,
@@ -49,4 +49,4 @@ def context(
             shown = credential.context.as_dict()
         finally:
             credential.close()
-    echo(to_json(shown) if output is Output.json else format_list(shown))
+    echo(data_json(shown) if output is Output.json else format_list(shown))

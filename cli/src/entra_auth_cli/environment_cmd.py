@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from .completion import custom_environment_names
-from .output import Output, echo, format_table, to_json, warn
+from .output import Output, data_json, echo, format_table, warn
 from .profile_cmd import OutputOption, check_name
 
 environment_app = typer.Typer(
@@ -49,7 +49,7 @@ def list_environments(output: OutputOption = Output.table) -> None:
             }
         )
     if output is Output.json:
-        echo(to_json({"config_file": str(config.path), "environments": rows}))
+        echo(data_json({"config_file": str(config.path), "environments": rows}))
     else:
         columns = [
             ("name", "NAME"),

@@ -79,11 +79,11 @@ def _context(args: list[str]) -> int | None:
     connection = _connection()
     if connection is None:
         return None
-    from .output import echo, format_list, to_json
+    from .output import data_json, echo, format_list
 
     shown = connection.context
     output = flags.get("--output", ["table"])[0]
-    echo(to_json(shown) if output == "json" else format_list(shown))
+    echo(data_json(shown) if output == "json" else format_list(shown))
     return 0
 
 
@@ -116,11 +116,11 @@ def _token(args: list[str]) -> int | None:
     entry = _cached_token(partition, scopes)
     if entry is None:
         return None
-    from .output import echo, to_json
+    from .output import data_json, echo
 
     if flags.get("--output", ["raw"])[0] == "json":
         echo(
-            to_json(
+            data_json(
                 {
                     "token_type": entry["token_type"],
                     "access_token": entry["access_token"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -56,7 +57,33 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str,
 
 
 def to_json(data: Any) -> str:
+    """JSON exactly as given: Graph's answers (``request``) and az's token fields keep their
+    own key spelling."""
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def data_json(data: Any) -> str:
+    """entra-auth's own JSON output: every key in snake_case, whatever command made it.
+
+    Tables show PowerShell's names (``ClientId``, ``NotAfter``) as Get-EntraContext and
+    ``Get-ChildItem Cert:`` do; JSON is for scripts, so it uses one spelling throughout, the
+    config file's (``client_id``, ``not_after``)."""
+    return to_json(snake_keys(data))
+
+
+_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def snake_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {_snake(str(k)): snake_keys(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [snake_keys(v) for v in data]
+    return data
+
+
+def _snake(key: str) -> str:
+    return _WORD_BREAK.sub("_", key).replace("-", "_").lower()
 
 
 def echo(text: str = "") -> None:

@@ -15,7 +15,7 @@ import typer
 
 from . import connect_flags as flag
 from .completion import profile_names
-from .output import Output, echo, format_list, format_table, to_json, warn
+from .output import Output, data_json, echo, format_list, format_table, warn
 from .provider_flags import ProviderFlagsCommand
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def list_profiles(output: OutputOption = Output.table) -> None:
     rows = [_row(config, name) for name in config.profiles]
     if output is Output.json:
         echo(
-            to_json(
+            data_json(
                 {
                     "config_file": str(config.path),
                     "default_profile": config.default_profile,
@@ -137,7 +137,7 @@ def show_profile(name: ExistingName, output: OutputOption = Output.table) -> Non
     config = load_config()
     config.profile(name)  # the error lists the profiles there are
     row = _row(config, name)
-    echo(to_json(row) if output is Output.json else format_list(row))
+    echo(data_json(row) if output is Output.json else format_list(row))
 
 
 @profile_app.command("add", cls=ProviderFlagsCommand)

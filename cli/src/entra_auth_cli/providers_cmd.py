@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .output import Output, echo, format_table, to_json, warn
+from .output import Output, data_json, echo, format_table, warn
 
 
 def providers(
@@ -51,7 +51,7 @@ def providers(
         )
     problems = host.problems()
     if output is Output.json:
-        echo(to_json({"providers": rows, "problems": problems}))
+        echo(data_json({"providers": rows, "problems": problems}))
     else:
         columns = [
             ("name", "NAME"),

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from .output import echo, to_json
+from .output import data_json, echo, to_json
 from .sessions import (
     DEFAULT_TIMEOUT,
     ProfileOption,
@@ -148,7 +148,7 @@ def token(
         echo(to_json(az_token_fields(info.token, info.expires_on, info.token_type, tenant_id)))
     elif output is TokenOutput.json:
         echo(
-            to_json(
+            data_json(
                 {
                     "token_type": info.token_type,
                     "access_token": info.token,
