@@ -19,6 +19,12 @@ the options to connect with::
 
 A step with ``refusal=True`` is expected to be refused by the emulator; the demo shows the
 one-line error the user would see.
+
+The walkthrough starts, when a provider uses the certificate stores, with ``entra-auth
+certificate new``; the certificate it made is ``lab.certificate`` (else None), for a step that
+signs in with a stored certificate as an admin would. Registering it with an app
+(``lab.register_app(certificates=[lab.certificate.certificate])``) is the portal upload, and
+the demo says so in a comment line (``lab.notes``; a step may add its own with ``lab.note``).
 """
 
 from __future__ import annotations
@@ -47,6 +53,19 @@ class DemoApp:
     display_name: str
 
 
+@dataclass(frozen=True)
+class DemoCertificate:
+    """The certificate the walkthrough made with ``entra-auth certificate new``: its key is in
+    the demo's entra-auth store, its public part in ``public_file`` (the ``.cer`` to upload)."""
+
+    thumbprint: str
+    """SHA-1, upper-case hex, as the portal and ``certificate list`` show it."""
+    subject: str
+    certificate: Any
+    """The ``cryptography.x509.Certificate`` (public part only)."""
+    public_file: Path
+
+
 @dataclass
 class DemoLab:
     """What a demo step works with; everything it changes is undone when the demo ends."""
@@ -61,6 +80,11 @@ class DemoLab:
     """The emulator as an entra-auth environment (what every step signs in against)."""
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     _saved_env: dict[str, str | None] = field(default_factory=dict)
+    certificate: DemoCertificate | None = None
+    """The certificate ``entra-auth certificate new`` made at the start of the walkthrough, in
+    the store the tool searches; None when the demo did not make one."""
+    notes: list[str] = field(default_factory=list)
+    """Comment lines the demo prints before the current step's command (then clears)."""
 
     def register_app(
         self, *, display_name: str = "Contoso Automation (demo)", **registration: Any
@@ -72,6 +96,15 @@ class DemoLab:
         with a token from ``lab.emulator.mint_federated_token(subject)``)."""
         client_id = str(uuid.uuid4())
         registration.setdefault("roles", list(DEMO_ROLES))
+        made = self.certificate
+        if made is not None and any(
+            c is made.certificate or c == made.certificate
+            for c in registration.get("certificates") or ()
+        ):
+            self.note(
+                f"Upload {made.public_file.name} in App registrations > Certificates & secrets "
+                "(the demo registers it with the emulator)"
+            )
         self.emulator.register_app(
             tenant_id=self.tenant_id,
             client_id=client_id,
@@ -127,6 +160,10 @@ class DemoLab:
             else:
                 os.environ[name] = value
         self._saved_env.clear()
+
+    def note(self, text: str) -> None:
+        """A comment line shown before this step's command (what a person would do by hand)."""
+        self.notes.append(text)
 
     def describe(self) -> str:
         return f"tenant {self.tenant_id}"

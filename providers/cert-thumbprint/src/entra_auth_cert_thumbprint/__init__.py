@@ -62,10 +62,18 @@ class CertificateThumbprintProvider(Provider):
         return certificate_token_source(settings, bundle)
 
     def demo_steps(self) -> Sequence[DemoStep]:
-        return (DemoStep("a certificate found by thumbprint (ENTRA_AUTH_CERT_PATH)", _demo),)
+        return (DemoStep("a certificate found by thumbprint in the stores", _demo),)
 
 
 def _demo(lab: DemoLab) -> dict[str, str]:
+    made = lab.certificate
+    if made is not None:  # the admin's path: 'entra-auth certificate new', upload, connect
+        app = lab.register_app(certificates=[made.certificate])
+        return {
+            "client_id": app.client_id,
+            "tenant_id": app.tenant_id,
+            "certificate_thumbprint": made.thumbprint,
+        }
     cert = lab.new_certificate("CN=contoso-automation-demo,O=Contoso")
     folder = lab.private_folder("certs")
     lab.set_env("ENTRA_AUTH_CERT_PATH", str(folder))

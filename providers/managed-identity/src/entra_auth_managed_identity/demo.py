@@ -57,7 +57,7 @@ def _user(lab: DemoLab) -> dict[str, Any]:
             "Microsoft.ManagedIdentity/userAssignedIdentities/nightly-export-demo"
         ),
         display_name="nightly-export (demo)",
-        roles=["User.Read.All"],
+        roles=DEMO_ROLES,
     )
     return {"identity": True, "client_id": client_id}
 
