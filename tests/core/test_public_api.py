@@ -68,6 +68,7 @@ PINNED = [
     "hookimpl",
     "is_dropped_connection",
     "load_certificate_file",
+    "no_token_cache",
     "parse_subject",
     "parse_thumbprint",
     "prepare",

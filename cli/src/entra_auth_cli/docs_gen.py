@@ -32,8 +32,8 @@ are one line on stderr; data goes to stdout. Secrets are always references (`env
 [the config reference](config.md) for profiles, environments and the files entra-auth writes.
 
 `--output json` uses one key spelling everywhere: snake_case, as in the config file
-(`client_id`, `certificate_thumbprint`, `not_after`). Tables show PowerShell's names
-(`ClientId`, `CertificateThumbprint`, `NotAfter`), as `Get-EntraContext` and
+(`app_name`, `auth_type`, `not_after`). Tables show PowerShell's names
+(`AppName`, `AuthType`, `NotAfter`), as `Get-EntraContext` and
 `Get-ChildItem Cert:` do. Two outputs keep a spelling that is not ours: `request` prints
 Graph's JSON as Graph sent it, and `token --az-fields` prints az's field names.
 """

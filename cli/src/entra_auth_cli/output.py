@@ -67,7 +67,7 @@ def data_json(data: Any) -> str:
 
     Tables show PowerShell's names (``ClientId``, ``NotAfter``) as Get-EntraContext and
     ``Get-ChildItem Cert:`` do; JSON is for scripts, so it uses one spelling throughout, the
-    config file's (``client_id``, ``not_after``)."""
+    config file's (``app_name``, ``not_after``)."""
     return to_json(snake_keys(data))
 
 

@@ -110,6 +110,7 @@ def token(
     """Print an access token for the current connection (or a profile)."""
     from entra_auth import UsageError
     from entra_auth.connect import open_credential
+    from entra_auth.credential import token_request_options
     from entra_auth.errors import SecretReferenceError
 
     from .prompted_secrets import not_kept_hint
@@ -128,7 +129,7 @@ def token(
         # A token cached by CurrentUser is served without loading the provider (nor msal).
         defer_create=True,
     )
-    options = {"tenant_id": tenant} if tenant else None
+    options = token_request_options(tenant=tenant)
     try:
         with waiting(f"Getting a token from {request.environment.authority_host}"):
             info = within(
@@ -136,7 +137,7 @@ def token(
                 f"a token from {request.environment.authority_host}",
                 lambda: credential.get_token_info(*scopes, options=options),
             )
-        tenant_id = tenant or credential.context.tenant_id
+        token_tenant = tenant or credential.context.as_dict().get("TenantId")
     except SecretReferenceError:
         hint = not_kept_hint(request)
         if hint is None:
@@ -145,7 +146,9 @@ def token(
     finally:
         credential.close()
     if output is TokenOutput.json and az_fields:
-        echo(to_json(az_token_fields(info.token, info.expires_on, info.token_type, tenant_id)))
+        echo(
+            to_json(az_token_fields(info.token, info.expires_on, info.token_type, token_tenant))
+        )
     elif output is TokenOutput.json:
         echo(
             data_json(

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     )
     from .certificates.thumbprints import ACCEPTED_FORMS as THUMBPRINT_FORMS
     from .demo import DemoApp, DemoLab, DemoStep
-    from .msal_confidential import ConfidentialClientSource, token_result
+    from .msal_confidential import ConfidentialClientSource, no_token_cache, token_result
 
 API_VERSION = "0.2"
 """The plugin API's version: providers depend on ``entra-auth>=0.2,<1``."""
@@ -88,6 +88,7 @@ _LAZY = {
     "DemoStep": "demo",
     "ConfidentialClientSource": "msal_confidential",
     "token_result": "msal_confidential",
+    "no_token_cache": "msal_confidential",
     # The async API loads asyncio (~40 ms): only for code that uses it.
     "AsyncEntraCredential": "aio",
     "connect_async": "aio",
@@ -159,6 +160,7 @@ __all__ = [
     "hookimpl",
     "is_dropped_connection",
     "load_certificate_file",
+    "no_token_cache",
     "parse_subject",
     "parse_thumbprint",
     "prepare",

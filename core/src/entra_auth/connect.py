@@ -118,7 +118,7 @@ def open_credential(
         # cache entry another sign-in (perhaps with another secret behind the same reference)
         # left there. A shared cache (token_cache) is the fleet's, trusted by its key.
         local = _ProvingStore(local)
-    shared = open_shared_store(request, local) if store is None else None
+    shared: TokenStore | None = open_shared_store(request, local) if store is None else None
     if prove and fetch_token and shared is not None:
         shared = _ProvingStore(shared)
     store = shared if shared is not None else local

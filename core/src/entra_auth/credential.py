@@ -121,6 +121,14 @@ class _Flight:
         self.error: BaseException | None = None
 
 
+def token_request_options(
+    *, tenant: str | None = None, claims: str | None = None
+) -> dict[str, str] | None:
+    """azure-core's ``TokenRequestOptions`` for ``get_token_info`` (None when empty)."""
+    options = {k: v for k, v in (("tenant_id", tenant), ("claims", claims)) if v}
+    return options or None
+
+
 class TokenStore(Protocol):
     """A second-level cache behind the in-memory one (the ``CurrentUser`` file cache, or a
     shared cache a plugin serves).

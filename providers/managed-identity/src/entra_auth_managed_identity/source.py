@@ -116,7 +116,7 @@ class ManagedIdentityTokenSource:
             if self._client is None:
                 import msal
 
-                from entra_auth.msal_confidential import no_token_cache
+                from entra_auth import no_token_cache
 
                 self._client = msal.ManagedIdentityClient(
                     self.identity.msal(),
