@@ -146,9 +146,7 @@ def token(
     finally:
         credential.close()
     if output is TokenOutput.json and az_fields:
-        echo(
-            to_json(az_token_fields(info.token, info.expires_on, info.token_type, token_tenant))
-        )
+        echo(to_json(az_token_fields(info.token, info.expires_on, info.token_type, token_tenant)))
     elif output is TokenOutput.json:
         echo(
             data_json(
