@@ -80,7 +80,7 @@ def test_admin_api_adds_what_a_running_cli_signs_in_to(tmp_path: Path) -> None:
         )  # fmt: skip
         assert connected.returncode == 0, connected.stderr
         context = json.loads(connected.stdout)
-        assert context["TenantId"] == DOMAIN_TENANT and context["AppName"] == "Added at runtime"
+        assert context["tenant_id"] == DOMAIN_TENANT and context["app_name"] == "Added at runtime"
         typo = cli("token", "--scope", "https://graph.microsoft.con/.default")
         assert typo.returncode == 1, typo
         assert "AADSTS500011" in typo.stderr

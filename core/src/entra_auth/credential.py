@@ -235,6 +235,7 @@ class EntraCredential:
         ``refresh_on``), else None. Never blocks: the async credential calls it on the loop."""
         if claims:  # a challenge ("" is none: some SDKs pass it)
             return None
+        scopes = scopes or self.default_scopes  # none asked: the defaults, under their key
         key = scopes if tenant_id is None and not cae else (scopes, tenant_id, cae)
         entry = self._cache.get(key)
         if entry is not None:
@@ -306,6 +307,7 @@ class EntraCredential:
         self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None, cae: bool
     ) -> _Entry:
         tenant_id = self.check_tenant(tenant_id)
+        scopes = scopes or self.default_scopes
         key = cache_key(scopes, tenant_id, cae)
         if not claims:
             entry = self._cache.get(key)
