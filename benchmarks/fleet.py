@@ -86,6 +86,12 @@ def _env(emulator: Any, url: str, work: Path) -> dict[str, str]:
     )
 
 
+def fresh_log(emulator: Any) -> int:
+    from processes import fresh_log as empty
+
+    return empty(emulator)
+
+
 def _token_posts(emulator: Any, tenant: str, since: int) -> int:
     return sum(
         1
@@ -117,7 +123,7 @@ def rows(emulator: Any, work: Path, quick: bool) -> list[tuple[str, str, str, st
     with redis_server(work / "redis") as server:
         for n in (1, 8) if quick else (1, 8, 32):
             env = _env(emulator, server.url, work)
-            since = len(emulator.requests())
+            since = fresh_log(emulator)
             start = time.time() + 1.0 + 0.12 * n
             procs = [_spawn(env, "once", start, 0) for _ in range(n)]
             failed = sum(1 for p in procs if p.wait(120) != 0)
@@ -158,7 +164,7 @@ def rows(emulator: Any, work: Path, quick: bool) -> list[tuple[str, str, str, st
 
         # Redis killed mid-run
         env = _env(emulator, server.url, work)
-        since = len(emulator.requests())
+        since = fresh_log(emulator)
         start, seconds = time.time() + 2.5, 3.0
         procs = [_spawn(env, "loop", start, seconds) for _ in range(8)]
         time.sleep(max(0.0, start + 1.0 - time.time()))
