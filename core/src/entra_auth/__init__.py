@@ -31,7 +31,6 @@ from .errors import (
     UsageError,
 )
 from .hookspecs import hookimpl
-from .http_retry import is_dropped_connection
 from .providers import CLIENT_ID, TENANT_ID, Option, Provider, ProviderSettings, TokenSource
 from .secret_references import Secret, SecretScheme
 from .sign_in import SignInRequest, prepare
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
     )
     from .certificates.thumbprints import ACCEPTED_FORMS as THUMBPRINT_FORMS
     from .demo import DemoApp, DemoLab, DemoStep
+    from .http_retry import is_dropped_connection
     from .msal_confidential import ConfidentialClientSource, no_token_cache, token_result
 
 API_VERSION = "0.2"
@@ -89,6 +89,7 @@ _LAZY = {
     "ConfidentialClientSource": "msal_confidential",
     "token_result": "msal_confidential",
     "no_token_cache": "msal_confidential",
+    "is_dropped_connection": "http_retry",
     # The async API loads asyncio (~40 ms): only for code that uses it.
     "AsyncEntraCredential": "aio",
     "connect_async": "aio",

@@ -15,7 +15,6 @@ provider's token source, with the in-process cache of DESIGN.md "Performance sha
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 import threading
@@ -27,7 +26,6 @@ from typing import Any, Protocol
 from .claims import token_claims
 from .context import EntraContext
 from .errors import AuthenticationError, TenantNotAllowedError
-from .http_retry import no_retries
 from .providers import TokenSource
 from .tokens import (
     _AZURE_CREDENTIALS,
@@ -477,6 +475,8 @@ class EntraCredential:
         if self._source_takes_cae is None:
             inner = getattr(source, "_source", None)  # plugins.GuardedSource wraps the real one
             try:
+                import inspect  # once per credential, off the import path
+
                 parameters = inspect.signature((inner or source).acquire).parameters
             except (TypeError, ValueError):
                 parameters = {}  # type: ignore[assignment]
@@ -520,6 +520,8 @@ class EntraCredential:
         cae: bool,
     ) -> None:
         try:
+            from .http_retry import no_retries
+
             with no_retries():
                 flight.entry = self._fetch(key, scopes, None, tenant_id, cae, background=True)
             self._refresh_failed.pop(key, None)

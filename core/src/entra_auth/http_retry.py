@@ -18,7 +18,6 @@ for error messages: "retried 3 times over 5.7 s".
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import logging
 import random
 import threading
@@ -126,6 +125,8 @@ def retry_after(response: requests.Response) -> float | None:
     except ValueError:
         pass
     try:
+        import email.utils  # only for an HTTP-date Retry-After: off the import path
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
