@@ -182,3 +182,30 @@ def test_a_process_scoped_connection_is_answered_by_the_full_cli(run_cli, secret
     run("full", ("token",), tmp_path)
     result, loaded = both_after(lambda: None, ("token",), tmp_path, fetched=True)
     assert result[0] == 0 and "msal" in loaded  # Process scope: a token request every time
+
+
+def test_an_encrypted_cache_is_answered_by_the_full_cli(run_cli, secret_in_env, tmp_path):  # type: ignore[no-untyped-def]
+    """Sealed entries need the OS keyring's key: the fast path never reads them, whether
+    the connection asks for encryption or ENTRA_AUTH_CACHE_ENCRYPTION does."""
+    keyring_env = {
+        "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
+        "ENTRA_AUTH_TEST_KEYRING": str(tmp_path / "os-keyring.json"),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    args = ("--context-scope", "CurrentUser", "--token-cache-encryption", "keyring")
+    done = run_cli(*connect_args(secret_in_env, *args, "--no-welcome"), env=keyring_env)
+    assert done.code == 0, done.stderr
+    run("full", ("token",), tmp_path, keyring_env)
+    for case in CASES[:4]:
+        result, loaded = both(case, tmp_path, keyring_env)
+        assert result[0] == 0 and result[1] and result[2] == "", (case, result)
+        assert "typer" in loaded and "msal" not in loaded, case  # full CLI, from the cache
+    # A plaintext connection under ENTRA_AUTH_CACHE_ENCRYPTION=keyring: the full CLI too
+    done = run_cli(*connect_args(secret_in_env, "--context-scope", "CurrentUser", "--no-welcome"))
+    assert done.code == 0, done.stderr
+    sealed = {**keyring_env, "ENTRA_AUTH_CACHE_ENCRYPTION": "keyring"}
+    run("full", ("token",), tmp_path, sealed)
+    result, loaded = both(("token",), tmp_path, sealed)
+    assert result[0] == 0 and result[1] and "typer" in loaded and "msal" not in loaded

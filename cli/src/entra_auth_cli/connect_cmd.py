@@ -36,6 +36,7 @@ def connect(
     environment: flag.EnvironmentName = None,
     context_scope: flag.ContextScope = None,
     token_cache: flag.TokenCache = None,
+    token_cache_encryption: flag.TokenCacheEncryption = None,
     no_welcome: Annotated[
         bool,
         typer.Option(
@@ -73,6 +74,7 @@ def connect(
         environment=environment,
         context_scope=context_scope,
         token_cache=token_cache,
+        token_cache_encryption=token_cache_encryption,
         config=load_config(),
         profile=profile,
     )

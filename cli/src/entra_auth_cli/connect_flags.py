@@ -4,7 +4,8 @@ command line to core's ``prepare``.
 A profile is a saved ``connect`` command line, so both commands accept the same flags: the
 provider flags generated from the installed providers (``provider_flags``) and the few that
 are not any provider's (``--provider``, ``--option``, ``--environment-variable``,
-``--environment``, ``--context-scope``, ``--token-cache``), declared once here.
+``--environment``, ``--context-scope``, ``--token-cache``,
+``--token-cache-encryption``), declared once here.
 """
 
 from __future__ import annotations
@@ -84,6 +85,18 @@ TokenCache = Annotated[
     ),
 ]
 
+TokenCacheEncryption = Annotated[
+    str | None,
+    typer.Option(
+        "--token-cache-encryption",
+        metavar="none|keyring",
+        help="keyring: encrypt the CurrentUser token cache with a key kept in the OS keyring "
+        "(a copy of the cache files is then useless); none (default, also for headless "
+        "machines): plaintext 0600 files. Default: ENTRA_AUTH_CACHE_ENCRYPTION.",
+        rich_help_panel=SESSION_PANEL,
+    ),
+]
+
 
 def prepare_from_command_line(
     ctx: typer.Context,
@@ -97,6 +110,7 @@ def prepare_from_command_line(
     profile: str | None = None,
     use_profiles: bool = True,
     token_cache: str | None = None,
+    token_cache_encryption: str | None = None,
 ) -> SignInRequest:
     """Core's ``prepare`` with this command line's flags: the generated provider flags, then
     ``--option`` pairs (which may also name a certificate store's options)."""
@@ -106,6 +120,8 @@ def prepare_from_command_line(
     options.update(parse_option_pairs(option or ()))
     if token_cache is not None:
         options["token_cache"] = token_cache
+    if token_cache_encryption is not None:
+        options["token_cache_encryption"] = token_cache_encryption
     return prepare(
         provider,
         options,

@@ -5,7 +5,9 @@ requests, cryptography or importlib.metadata.
 It answers only when the answer is certain to be the one the full command would give, byte for
 byte, and declines (returns None, so the full CLI runs) on anything else: another flag or
 spelling, ``--profile`` or ``ENTRA_AUTH_PROFILE``, ``--debug``, a cache miss or a token due for
-refresh, a connection without the ``CurrentUser`` scope or with a shared token cache, a provider
+refresh, a connection without the ``CurrentUser`` scope, with a shared token cache or with an
+encrypted one (``token_cache_encryption``, ``ENTRA_AUTH_CACHE_ENCRYPTION``: the key is in the OS
+keyring, which only the full command reads), a provider
 whose cache partition depends on more than its options, plugins that changed since they were
 last discovered, and every file that is not exactly as entra-auth writes it (a link, another
 owner, readable or writable by others, damaged). The full command owns every error and warning.
@@ -27,7 +29,12 @@ from typing import Any
 _LIMIT = 1024 * 1024
 _MAX_TIME = 2**40
 _REFRESH_BEFORE_EXPIRY = 300
-_CORE_OPTIONS = ("additionally_allowed_tenants", "token_cache", "token_cache_fallback")
+_CORE_OPTIONS = (
+    "additionally_allowed_tenants",
+    "token_cache",
+    "token_cache_fallback",
+    "token_cache_encryption",
+)
 _URL = re.compile(r"https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*/?")
 
 
@@ -95,6 +102,8 @@ def _token(args: list[str]) -> int | None:
     options = connection.options
     if any(name in options for name in _CORE_OPTIONS):
         return None
+    if os.environ.get("ENTRA_AUTH_CACHE_ENCRYPTION", "").strip():
+        return None  # sealed entries: the full command opens them with the keyring's key
     env = connection.environment
     authority, graph = env.get("authority_host", ""), env.get("graph_endpoint", "")
     if not (_URL.fullmatch(authority) and _URL.fullmatch(graph)):

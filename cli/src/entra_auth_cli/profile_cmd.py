@@ -150,6 +150,7 @@ def add_profile(
     environment: flag.EnvironmentName = None,
     context_scope: flag.ContextScope = None,
     token_cache: flag.TokenCache = None,
+    token_cache_encryption: flag.TokenCacheEncryption = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a profile of the same name.")
     ] = False,
@@ -172,6 +173,7 @@ def add_profile(
         environment=environment,
         context_scope=context_scope,
         token_cache=token_cache,
+        token_cache_encryption=token_cache_encryption,
         config=load_config(),
         use_profiles=False,
     )

@@ -105,14 +105,14 @@ def open_credential(
     from .context import EntraContext
     from .credential import ALLOWED_TENANTS_ENV, ALLOWED_TENANTS_OPTION
     from .plugins import create_source
-    from .token_store import FileTokenStore, cache_folder, open_shared_store
+    from .token_store import FileTokenStore, cache_folder, cache_key, open_shared_store
 
     allowed_tenants = request.options.get(ALLOWED_TENANTS_OPTION)
     if allowed_tenants is None:
         allowed_tenants = os.environ.get(ALLOWED_TENANTS_ENV, "")
     local: TokenStore | None = store
     if local is None and request.context_scope == "CurrentUser":
-        local = FileTokenStore(cache_folder(), request.partition)
+        local = FileTokenStore(cache_folder(), request.partition, key=cache_key(request.options))
     if fetch_token and local is not None:
         # Connecting proves the credential: its first token comes from Entra, never from a
         # cache entry another sign-in (perhaps with another secret behind the same reference)

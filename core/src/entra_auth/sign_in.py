@@ -27,7 +27,12 @@ if TYPE_CHECKING:
     from .secret_references import Secret
 
 CONTEXT_SCOPES = ("Process", "CurrentUser")
-CORE_OPTIONS = ("additionally_allowed_tenants", "token_cache", "token_cache_fallback")
+CORE_OPTIONS = (
+    "additionally_allowed_tenants",
+    "token_cache",
+    "token_cache_fallback",
+    "token_cache_encryption",
+)
 """Options core reads itself, whatever the provider (profile keys too)."""
 
 PROVIDER_META_KEYS = ("provider", "environment", "context_scope")
@@ -322,8 +327,16 @@ def validate_options(
 
 def _check_token_cache(core_options: dict[str, Any], host: PluginHost | None) -> None:
     """``token_cache`` names a URL an installed backend serves, with no password in it."""
-    from .token_store import TOKEN_CACHE_FALLBACK_OPTION, TOKEN_CACHE_OPTION, check_fallback
+    from .token_store import (
+        ENCRYPTION_OPTION,
+        TOKEN_CACHE_FALLBACK_OPTION,
+        TOKEN_CACHE_OPTION,
+        check_encryption,
+        check_fallback,
+    )
 
+    if ENCRYPTION_OPTION in core_options:
+        core_options[ENCRYPTION_OPTION] = check_encryption(core_options[ENCRYPTION_OPTION])
     if TOKEN_CACHE_FALLBACK_OPTION in core_options:
         core_options[TOKEN_CACHE_FALLBACK_OPTION] = check_fallback(
             core_options[TOKEN_CACHE_FALLBACK_OPTION]

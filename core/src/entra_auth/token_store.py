@@ -7,10 +7,18 @@ lock and no reload logic. Files are 0600 in a 0700 folder, and read as untrusted
 suspicious entry is removed with one warning and the token fetched again.
 
 A cache that cannot be used is reported loudly (a warning on every use), never skipped silently.
+
+With ``token_cache_encryption = "keyring"`` each entry is sealed with AES-256-GCM under a random
+256-bit key kept in the OS keyring (service ``entra-auth``, name ``token-cache-key``), the
+entry's file name as associated data, so a copy of the files alone (a backup, a disk image) is
+useless and an entry cannot be moved to another file name. A plaintext entry is never read
+while encryption is on (it is removed), and a sealed entry is never read while it is off (a
+miss, overwritten by the next save).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -23,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import EntraAuthError, UsageError
+from .errors import ConfigurationError, EntraAuthError, UsageError
 from .files import STATE_LIMIT, atomic_write_text, check_folder, ensure_private_dir, read_trusted
 from .tokens import TokenResult
 
@@ -72,10 +80,20 @@ class FileTokenStore:
     impossible numbers) is removed with one warning line and the token is fetched again.
     """
 
-    def __init__(self, folder: Path, partition: str) -> None:
+    def __init__(self, folder: Path, partition: str, *, key: bytes | None = None) -> None:
         self.folder = Path(folder)
         self.partition = partition
         self._folder_checked = False
+        self._aead: Any = None
+        if key is not None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aead = AESGCM(key)
+
+    @property
+    def encrypted(self) -> bool:
+        """True when entries are sealed with a key (``token_cache_encryption``)."""
+        return self._aead is not None
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.folder)!r}, partition={self.partition!r})"
@@ -126,6 +144,18 @@ class FileTokenStore:
         except EntraAuthError as exc:
             self._drop(path, str(exc))
             return None
+        if self._aead is not None:
+            try:
+                opened = open_sealed_entry(self._aead, raw, path.name)
+            except DamagedEntry as exc:
+                self._drop(path, f"token cache entry {path} {exc}")
+                return None
+            if opened is None:
+                # Written in plaintext: never read while encryption is on, and not left behind.
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                return None
+            raw = opened
         try:
             result = parse_entry(raw)
         except DamagedEntry as exc:
@@ -154,10 +184,13 @@ class FileTokenStore:
             "refresh_on": result.refresh_on,
             "token_type": result.token_type,
         }
+        text = json.dumps(payload)
+        if self._aead is not None:
+            text = seal_entry(self._aead, text.encode(), path.name)
         try:
             ensure_private_dir(self.folder)
             check_folder(self.folder, "the token cache")
-            atomic_write_text(path, json.dumps(payload), what="token cache entry")
+            atomic_write_text(path, text, what="token cache entry")
         except (OSError, EntraAuthError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             log.warning(
@@ -222,6 +255,141 @@ def parse_entry(raw: bytes) -> TokenResult | None:
         refresh_on=_timestamp(refresh_on, "refresh_on") if refresh_on else None,
         token_type=token_type,
     )
+
+
+# -- encryption at rest (``token_cache_encryption``) ---------------------------------------
+
+ENCRYPTION_OPTION = "token_cache_encryption"
+"""A core option (profile key, ``connect(token_cache_encryption=...)``,
+``--token-cache-encryption``): ``none`` (default) writes the ``CurrentUser`` cache in plaintext
+0600 files; ``keyring`` seals each entry with a key kept in the OS keyring."""
+ENCRYPTION_ENV = "ENTRA_AUTH_CACHE_ENCRYPTION"
+"""The same choice for every connection that does not make it itself."""
+ENCRYPTION_MODES = ("none", "keyring")
+KEYRING_SERVICE = "entra-auth"
+KEYRING_KEY_NAME = "token-cache-key"
+SEALED_FORMAT = "AES-256-GCM"
+_NONCE = 12
+
+
+def check_encryption(value: object, where: str = ENCRYPTION_OPTION) -> str:
+    text = str(value).strip().lower()
+    if text not in ENCRYPTION_MODES:
+        raise UsageError(f"{where} {value!r} is not one of {', '.join(ENCRYPTION_MODES)}")
+    return text
+
+
+def encryption_mode(options: Mapping[str, Any]) -> str:
+    """``keyring`` or ``none``: the connection's option, else ``ENTRA_AUTH_CACHE_ENCRYPTION``."""
+    value = options.get(ENCRYPTION_OPTION)
+    if value is not None:
+        return check_encryption(value)
+    from_env = os.environ.get(ENCRYPTION_ENV, "").strip()
+    return check_encryption(from_env, ENCRYPTION_ENV) if from_env else "none"
+
+
+def usable_keyring() -> Any | None:
+    """The ``keyring`` module when it has a backend that really stores secrets (not its
+    fail or null backend, as on a headless server), else None."""
+    try:
+        import keyring
+        from keyring.backends import chainer, fail, null
+    except ImportError:
+        return None
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return None
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None
+    return keyring
+
+
+_NO_KEYRING = (
+    "token_cache_encryption is 'keyring' but there is no usable OS keyring{why}; install "
+    "'entra-auth[keyring]' with a backend (Secret Service, macOS Keychain, Windows Credential "
+    'Locker), or keep the plaintext 0600 cache: token_cache_encryption = "none" (unset '
+    f"{ENCRYPTION_ENV}), or --context-scope Process"
+)
+
+
+def keyring_cache_key() -> bytes:
+    """The token cache key from the OS keyring, made (32 random bytes) the first time.
+    ``ConfigurationError`` when there is no usable keyring or what it holds is not a key."""
+    keyring = usable_keyring()
+    if keyring is None:
+        raise ConfigurationError(_NO_KEYRING.format(why=""))
+    try:
+        stored = keyring.get_password(KEYRING_SERVICE, KEYRING_KEY_NAME)
+        if not stored:
+            fresh = base64.b64encode(os.urandom(32)).decode("ascii")
+            keyring.set_password(KEYRING_SERVICE, KEYRING_KEY_NAME, fresh)
+            # Read back: when two processes make a key at once, both use the one that stayed.
+            stored = keyring.get_password(KEYRING_SERVICE, KEYRING_KEY_NAME)
+    except Exception as exc:
+        raise ConfigurationError(
+            _NO_KEYRING.format(why=f" (it failed: {type(exc).__name__}: {exc})")
+        ) from None
+    try:
+        key = base64.b64decode(str(stored), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ConfigurationError(
+            f"the OS keyring entry {KEYRING_SERVICE}/{KEYRING_KEY_NAME} is not a token cache "
+            f"key (32 bytes, base64); remove it (keyring del {KEYRING_SERVICE} "
+            f"{KEYRING_KEY_NAME}) and a new one is made: cached tokens are then fetched again"
+        )
+    return key
+
+
+def cache_key(options: Mapping[str, Any]) -> bytes | None:
+    """The key the ``CurrentUser`` cache of a connection with these options is sealed with;
+    None for plaintext."""
+    return keyring_cache_key() if encryption_mode(options) == "keyring" else None
+
+
+def seal_entry(aead: Any, payload: bytes, name: str) -> str:
+    """An entry's text: the payload sealed with AES-256-GCM, ``name`` as associated data."""
+    nonce = os.urandom(_NONCE)
+    sealed = nonce + aead.encrypt(nonce, payload, name.encode())
+    return json.dumps(
+        {
+            "sealed": SEALED_FORMAT,
+            "key": f"keyring:{KEYRING_SERVICE}/{KEYRING_KEY_NAME}",
+            "data": base64.b64encode(sealed).decode("ascii"),
+        }
+    )
+
+
+def open_sealed_entry(aead: Any, raw: bytes, name: str) -> bytes | None:
+    """The payload of a sealed entry; None for a plaintext one; ``DamagedEntry`` for one that
+    cannot be opened with this key under this name."""
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        raise DamagedEntry("is damaged (not JSON)") from None
+    if not isinstance(data, dict):
+        raise DamagedEntry("is damaged (not a JSON object)")
+    if "sealed" not in data:
+        return None
+    try:
+        if data["sealed"] != SEALED_FORMAT or not isinstance(data.get("data"), str):
+            raise ValueError
+        sealed = base64.b64decode(data["data"], validate=True)
+        if len(sealed) <= _NONCE:
+            raise ValueError
+        payload: bytes = aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], name.encode())
+    except (InvalidTag, ValueError):
+        raise DamagedEntry(
+            f"cannot be decrypted with the key in the OS keyring ({KEYRING_SERVICE}/"
+            f"{KEYRING_KEY_NAME} was replaced or removed, or the entry was altered or moved)"
+        ) from None
+    return payload
 
 
 def _timestamp(value: object, name: str) -> int:
