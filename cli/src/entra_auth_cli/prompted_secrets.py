@@ -24,21 +24,11 @@ PROMPT = "prompt"
 
 
 def usable_keyring() -> Any | None:
-    """The ``keyring`` module when it has a backend that really stores secrets, else None."""
-    try:
-        import keyring
-        from keyring.backends import chainer, fail, null
-    except ImportError:
-        return None
-    try:
-        backend = keyring.get_keyring()
-    except Exception:
-        return None
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return None
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-        return None
-    return keyring
+    """The ``keyring`` module when it has a backend that really stores secrets, else None
+    (core's check, shared with the encrypted token cache)."""
+    from entra_auth.token_store import usable_keyring as core_usable_keyring
+
+    return core_usable_keyring()
 
 
 def keyring_username(option: str, request: SignInRequest) -> str:

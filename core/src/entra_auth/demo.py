@@ -30,18 +30,24 @@ the demo says so in a comment line (``lab.notes``; a step may add its own with `
 from __future__ import annotations
 
 import os
-import secrets
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .environments import Environment
 
 DEMO_ROLES = ("User.Read.All", "Group.Read.All")
+
+
+def _new_id() -> str:
+    """A fresh GUID for a demo tenant or app (uuid loads only when a demo runs)."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class DemoLab:
     """A private temporary folder, removed at the end."""
     environment: Environment
     """The emulator as an entra-auth environment (what every step signs in against)."""
-    tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    tenant_id: str = field(default_factory=lambda: _new_id())
     _saved_env: dict[str, str | None] = field(default_factory=dict)
     certificate: DemoCertificate | None = None
     """The certificate ``entra-auth certificate new`` made at the start of the walkthrough, in
@@ -94,7 +100,7 @@ class DemoLab:
         ``trusted_subjects=[…]``, or for workload identity federation
         ``federated_credentials=[FederatedCredential(lab.emulator.oidc_issuer(), subject)]``
         with a token from ``lab.emulator.mint_federated_token(subject)``)."""
-        client_id = str(uuid.uuid4())
+        client_id = _new_id()
         registration.setdefault("roles", list(DEMO_ROLES))
         made = self.certificate
         if made is not None and any(
@@ -170,6 +176,8 @@ class DemoLab:
 
     @staticmethod
     def new_secret() -> str:
+        import secrets
+
         return secrets.token_urlsafe(32)
 
 

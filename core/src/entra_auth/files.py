@@ -26,7 +26,6 @@ import errno
 import logging
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -331,6 +330,8 @@ def atomic_write_bytes(
             with contextlib.suppress(FileNotFoundError):
                 mode = stat.S_IMODE(os.stat(target).st_mode)
         ensure_private_dir(target.parent)
+        import tempfile  # writes are rare; keep it off every command's import path
+
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except (OSError, ValueError) as exc:
         raise FileWriteError(f"cannot write {what} {target}: {_reason(exc)}") from None
