@@ -98,7 +98,8 @@ def load() -> SavedConnection:
 
 def parse_connection(raw: bytes) -> SavedConnection:
     """A ``SavedConnection`` from the file's bytes; ``ValueError`` saying what is wrong with
-    anything ``save`` could not have written."""
+    anything ``save`` could not have written. (Core's ``files.json_object`` does the same
+    first step, but the CLI fast path reads this file without importing ``entra_auth``.)"""
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

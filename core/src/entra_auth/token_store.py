@@ -228,16 +228,12 @@ _MAX_TIME = 2**40  # year 36812: beyond it a number is damage, not a date
 def parse_entry(raw: bytes) -> TokenResult | None:
     """The token an entry holds; None for another format version; ``DamagedEntry`` for
     anything ``save`` could not have written."""
+    from .files import json_object
+
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DamagedEntry(f"not UTF-8 at byte {exc.start}") from None
-    except RecursionError:
-        raise DamagedEntry("nested too deeply") from None
+        data = json_object(raw)
     except ValueError as exc:
-        raise DamagedEntry(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise DamagedEntry(f"a JSON {type(data).__name__}, not an object")
+        raise DamagedEntry(str(exc)) from None
     if data.get("version") != FORMAT_VERSION:
         return None
     token = data.get("access_token")
