@@ -8,11 +8,12 @@ import sys
 
 
 def main() -> None:
-    from entra_auth_cli.fast import answer
+    if sys.argv[1:2] in (["token"], ["context"]):  # the only commands the fast path answers
+        from entra_auth_cli.fast import answer
 
-    code = answer(sys.argv[1:])
-    if code is not None:
-        sys.exit(code)
+        code = answer(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     from entra_auth_cli.app import main as full
 
     full()

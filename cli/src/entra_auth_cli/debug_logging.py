@@ -15,10 +15,30 @@ import logging
 import re
 import sys
 from collections.abc import Generator
+from typing import Any
 
-from entra_auth.redaction import REDACTED, Redactor
 
-redactor = Redactor()
+class _LazyRedactor:
+    """Core's ``Redactor``, built on first use: importing it loads the ``entra_auth`` package,
+    which ``entra-auth --help`` and other commands that never print a secret need not pay."""
+
+    _real: Any = None
+
+    def _get(self) -> Any:
+        if self._real is None:
+            from entra_auth.redaction import Redactor
+
+            type(self)._real = Redactor()
+        return self._real
+
+    def add(self, value: str) -> None:
+        self._get().add(value)
+
+    def __call__(self, text: str) -> str:
+        return str(self._get()(text))
+
+
+redactor = _LazyRedactor()
 """The process-wide redactor: the debug log and error reporting both go through it."""
 
 
@@ -51,6 +71,8 @@ _SECRET_RESULT = re.compile(
 def mask_secret_results(message: str) -> str:
     """The hook trace prints each hook's result; a secret resolver's result is the secret, so
     it is masked by position, whatever its length (the redactor masks it by value too)."""
+    from entra_auth.redaction import REDACTED
+
     return _SECRET_RESULT.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", message)
 
 
