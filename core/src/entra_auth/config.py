@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +111,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         cached = _load_parsed(stamp)
         if cached is not None:
             return cached
+    import tomllib  # only when there is a config file to parse
+
     try:
         parsed = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
