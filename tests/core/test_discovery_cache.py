@@ -1,5 +1,5 @@
-"""OpenID discovery kept between processes (CurrentUser): a new process makes only the token
-request; a cached document that is implausible or leads to a 404 is fetched again, once."""
+"""OpenID discovery kept between processes (both context scopes): a new process makes only
+the token request; a cached document that is implausible or leads to a 404 is fetched again, once."""
 
 from __future__ import annotations
 
@@ -53,10 +53,15 @@ def test_a_new_process_needs_only_the_token_request(
     assert len(second) == 1 and second[0].endswith("/token")
     files = list((isolated_environment / ".cache" / "entra-auth" / "discovery").iterdir())
     assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
-    # Process scope keeps it in memory only: every new process discovers again.
+    # Process scope uses it too (public metadata), and still writes no token to disk.
+    tokens = isolated_environment / ".local" / "state" / "entra-auth" / "tokens"
+    held = sorted(tokens.iterdir())
     seen = len(tenant_requests(emulator, secret_app))
     worker(secret_app, "https://vault.azure.net/.default", kind="Process")
-    assert len(tenant_requests(emulator, secret_app)) - seen == 2
+    assert tenant_requests(emulator, secret_app)[seen:] == [
+        f"/{secret_app.tenant_id}/oauth2/v2.0/token"
+    ]
+    assert sorted(tokens.iterdir()) == held
 
 
 def test_a_wrong_or_stale_document_is_fetched_again(

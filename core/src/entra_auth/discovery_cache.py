@@ -1,7 +1,8 @@
 """OpenID discovery documents kept between token requests, so a new process needs only the
-token request: in memory for the process, and for ``CurrentUser`` also in
-``$XDG_CACHE_HOME/entra-auth/discovery/`` (0600 files, read with ``files.read_trusted``) for
-``DISCOVERY_TTL`` seconds.
+token request: in memory for the process, and in ``$XDG_CACHE_HOME/entra-auth/discovery/``
+(0600 files, read with ``files.read_trusted``) for ``DISCOVERY_TTL`` seconds. They are public
+metadata, not tokens, so both context scopes keep them: ``Process`` still keeps no token on
+disk.
 
 A document is served from the cache only when it is plausible for the URL it answers (a JSON
 object whose ``token_endpoint`` is an https URL on the authority's own host, with an

@@ -86,9 +86,9 @@ class ConfidentialClientSource:
         self._lock = threading.Lock()
         from .discovery_cache import DiscoveryCachingClient
 
-        self._http = DiscoveryCachingClient(
-            settings.http_session(), persist=settings.context_scope == "CurrentUser"
-        )
+        # Discovery documents are public metadata, not tokens: kept between processes in
+        # both context scopes, so every new process makes one request per cold token.
+        self._http = DiscoveryCachingClient(settings.http_session(), persist=True)
 
     def __repr__(self) -> str:
         return (
