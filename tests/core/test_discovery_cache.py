@@ -1,5 +1,6 @@
 """OpenID discovery kept between processes (both context scopes): a new process makes only
-the token request; a cached document that is implausible or leads to a 404 is fetched again, once."""
+the token request; a cached document that is implausible or leads to a 404 is fetched again,
+once."""
 
 from __future__ import annotations
 
