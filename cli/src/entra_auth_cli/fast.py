@@ -125,19 +125,10 @@ def _token(args: list[str]) -> int | None:
     entry = _cached_token(partition, scopes)
     if entry is None:
         return None
-    from .output import data_json, echo
+    from .output import echo, token_json
 
     if flags.get("--output", ["raw"])[0] == "json":
-        echo(
-            data_json(
-                {
-                    "token_type": entry["token_type"],
-                    "access_token": entry["access_token"],
-                    "expires_on": entry["expires_on"],
-                    "scopes": list(scopes),
-                }
-            )
-        )
+        echo(token_json(entry["token_type"], entry["access_token"], entry["expires_on"], scopes))
     else:
         echo(entry["access_token"])
     return 0

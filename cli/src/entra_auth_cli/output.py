@@ -71,6 +71,18 @@ def data_json(data: Any) -> str:
     return to_json(snake_keys(data))
 
 
+def token_json(token_type: str, token: str, expires_on: int, scopes: Sequence[str]) -> str:
+    """``token --output json``: one shape, whether the fast path or the full CLI answers."""
+    return data_json(
+        {
+            "token_type": token_type,
+            "access_token": token,
+            "expires_on": expires_on,
+            "scopes": list(scopes),
+        }
+    )
+
+
 _WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from .output import data_json, echo, to_json
+from .output import echo, to_json, token_json
 from .sessions import (
     DEFAULT_TIMEOUT,
     ProfileOption,
@@ -148,16 +148,7 @@ def token(
     if output is TokenOutput.json and az_fields:
         echo(to_json(az_token_fields(info.token, info.expires_on, info.token_type, token_tenant)))
     elif output is TokenOutput.json:
-        echo(
-            data_json(
-                {
-                    "token_type": info.token_type,
-                    "access_token": info.token,
-                    "expires_on": info.expires_on,
-                    "scopes": list(scopes),
-                }
-            )
-        )
+        echo(token_json(info.token_type, info.token, info.expires_on, scopes))
     else:
         echo(info.token)
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from .errors import SecretReferenceError
 from .hookspecs import hookimpl
 
-BUILTIN_SCHEMES = ("env:NAME", "file:PATH", "prompt", "stdin")
 REFERENCE_FORMS = "env:NAME, file:PATH, keyring:SERVICE/NAME, prompt, stdin"
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _stdin_lock = threading.Lock()

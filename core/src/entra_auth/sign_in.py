@@ -35,8 +35,6 @@ CORE_OPTIONS = (
 )
 """Options core reads itself, whatever the provider (profile keys too)."""
 
-PROVIDER_META_KEYS = ("provider", "environment", "context_scope")
-
 
 @dataclass(frozen=True)
 class SignInRequest:
