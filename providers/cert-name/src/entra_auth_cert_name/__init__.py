@@ -21,8 +21,6 @@ from entra_auth import (
     Provider,
     ProviderSettings,
     TokenSource,
-    certificate_token_source,
-    find_certificate,
     hookimpl,
     parse_subject,
 )
@@ -56,6 +54,9 @@ class CertificateNameProvider(Provider):
     )
 
     def create(self, settings: ProviderSettings) -> TokenSource:
+        # The certificate machinery loads when a credential is built, not with the plugin.
+        from entra_auth import certificate_token_source, find_certificate
+
         wanted = parse_subject(settings.require("certificate_name"))
         bundle = find_certificate(settings.certificate_stores(), subject=wanted)
         return certificate_token_source(settings, bundle)

@@ -27,10 +27,7 @@ from entra_auth import (
     ProviderSettings,
     TokenSource,
     UsageError,
-    bundle_from_object,
-    certificate_token_source,
     hookimpl,
-    load_certificate_file,
 )
 
 __all__ = ["CertificateObjectProvider"]
@@ -72,6 +69,9 @@ class CertificateObjectProvider(Provider):
             )
 
     def create(self, settings: ProviderSettings) -> TokenSource:
+        # The certificate machinery loads when a credential is built, not with the plugin.
+        from entra_auth import bundle_from_object, certificate_token_source, load_certificate_file
+
         value = settings.get("certificate_path") or settings.get("certificate")
         if isinstance(value, str | os.PathLike):
             bundle = load_certificate_file(value, password=settings.secret("certificate_password"))

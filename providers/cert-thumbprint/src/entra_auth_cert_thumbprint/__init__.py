@@ -22,8 +22,6 @@ from entra_auth import (
     Provider,
     ProviderSettings,
     TokenSource,
-    certificate_token_source,
-    find_certificate,
     hookimpl,
     parse_thumbprint,
 )
@@ -57,6 +55,9 @@ class CertificateThumbprintProvider(Provider):
     )
 
     def create(self, settings: ProviderSettings) -> TokenSource:
+        # The certificate machinery loads when a credential is built, not with the plugin.
+        from entra_auth import certificate_token_source, find_certificate
+
         wanted = parse_thumbprint(settings.require("certificate_thumbprint"))
         bundle = find_certificate(settings.certificate_stores(), thumbprint=wanted)
         return certificate_token_source(settings, bundle)
