@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from . import paths
 from .environments import BUILTIN_ENVIRONMENTS, Environment, validate_url
@@ -24,13 +24,18 @@ ENVIRONMENT_KEYS = ("authority_host", "graph_endpoint", "ca_bundle")
 PROFILE_ENV = "ENTRA_AUTH_PROFILE"
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A named set of connect options: which provider, its options, where, how long."""
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Profile(NamedTuple):
+    """A named set of connect options: which provider, its options, where, how long.
+
+    Config records are named tuples rather than frozen dataclasses: as immutable, and much
+    cheaper to define on every process's start-up path."""
 
     name: str
     provider: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = _EMPTY
     environment: str | None = None
     context_scope: str | None = None
 
@@ -54,12 +59,13 @@ class Profile:
         return table
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
+    """The parsed config file (``exists`` False when there is none)."""
+
     path: Path
     default_profile: str | None = None
-    profiles: Mapping[str, Profile] = field(default_factory=dict)
-    environments: Mapping[str, Environment] = field(default_factory=dict)
+    profiles: Mapping[str, Profile] = _EMPTY
+    environments: Mapping[str, Environment] = _EMPTY
     exists: bool = False
 
     def profile(self, name: str) -> Profile:

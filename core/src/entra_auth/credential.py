@@ -20,8 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .claims import token_claims
 from .context import EntraContext
@@ -56,8 +55,10 @@ ALLOWED_TENANTS_ENV = "AZURE_ADDITIONALLY_ALLOWED_TENANTS"
 CacheKey = tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """A cached token in the shapes callers ask for (a named tuple: immutable, and cheaper to
+    define at import than a frozen dataclass)."""
+
     info: AccessTokenInfo
     access_token: AccessToken
     refresh_on: float

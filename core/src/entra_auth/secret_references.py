@@ -8,7 +8,6 @@ where the secret lives. Core answers ``env:NAME``, ``file:PATH``, ``prompt`` and
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import sys
@@ -207,6 +206,8 @@ def _from_prompt() -> str:
             "secret reference 'prompt' needs a terminal; use stdin, env:NAME or file:PATH when "
             "running unattended"
         )
+    import getpass  # with termios: only when a prompt is really shown
+
     value = getpass.getpass("Secret: ")
     if not value:
         raise SecretReferenceError("no secret was entered at the prompt")

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from entra_auth import (
     CLIENT_ID,
     SEND_CERTIFICATE_CHAIN,
     SIGNING_ALGORITHM,
     TENANT_ID,
-    DemoLab,
-    DemoStep,
     Option,
     Provider,
     ProviderSettings,
@@ -24,6 +22,9 @@ from entra_auth import (
     hookimpl,
     parse_subject,
 )
+
+if TYPE_CHECKING:
+    from entra_auth import DemoLab, DemoStep
 
 __all__ = ["CertificateNameProvider"]
 
@@ -62,6 +63,8 @@ class CertificateNameProvider(Provider):
         return certificate_token_source(settings, bundle)
 
     def demo_steps(self) -> Sequence[DemoStep]:
+        from entra_auth import DemoStep  # the demo's types load only for the demo
+
         return (
             DemoStep("the newest valid of three certificates named CN=nightly-export-demo", _demo),
         )

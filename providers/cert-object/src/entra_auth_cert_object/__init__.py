@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from entra_auth import (
     CERTIFICATE_PASSWORD,
@@ -20,8 +20,6 @@ from entra_auth import (
     SEND_CERTIFICATE_CHAIN,
     SIGNING_ALGORITHM,
     TENANT_ID,
-    DemoLab,
-    DemoStep,
     Option,
     Provider,
     ProviderSettings,
@@ -29,6 +27,9 @@ from entra_auth import (
     UsageError,
     hookimpl,
 )
+
+if TYPE_CHECKING:
+    from entra_auth import DemoLab, DemoStep
 
 __all__ = ["CertificateObjectProvider"]
 
@@ -80,6 +81,8 @@ class CertificateObjectProvider(Provider):
         return certificate_token_source(settings, bundle)
 
     def demo_steps(self) -> Sequence[DemoStep]:
+        from entra_auth import DemoStep  # the demo's types load only for the demo
+
         return (
             DemoStep(
                 "a .pfx file with its password by reference (env:ENTRA_AUTH_DEMO_PFX)", _demo_pfx

@@ -8,7 +8,7 @@ is created, so a wrong or expired thumbprint fails before any network call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from entra_auth import (
     CLIENT_ID,
@@ -16,8 +16,6 @@ from entra_auth import (
     SIGNING_ALGORITHM,
     TENANT_ID,
     THUMBPRINT_FORMS,
-    DemoLab,
-    DemoStep,
     Option,
     Provider,
     ProviderSettings,
@@ -25,6 +23,9 @@ from entra_auth import (
     hookimpl,
     parse_thumbprint,
 )
+
+if TYPE_CHECKING:
+    from entra_auth import DemoLab, DemoStep
 
 __all__ = ["CertificateThumbprintProvider"]
 
@@ -63,6 +64,8 @@ class CertificateThumbprintProvider(Provider):
         return certificate_token_source(settings, bundle)
 
     def demo_steps(self) -> Sequence[DemoStep]:
+        from entra_auth import DemoStep  # the demo's types load only for the demo
+
         return (DemoStep("a certificate found by thumbprint in the stores", _demo),)
 
 

@@ -8,19 +8,21 @@ Built only on the public ``entra_auth`` namespace, like any third-party provider
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from entra_auth import (
     CLIENT_ID,
     TENANT_ID,
     ConfidentialClientSource,
-    DemoLab,
-    DemoStep,
     Option,
     Provider,
     ProviderSettings,
     TokenSource,
     hookimpl,
 )
+
+if TYPE_CHECKING:
+    from entra_auth import DemoLab, DemoStep
 
 __all__ = ["ClientSecretProvider"]
 
@@ -56,6 +58,8 @@ class ClientSecretProvider(Provider):
         )
 
     def demo_steps(self) -> Sequence[DemoStep]:
+        from entra_auth import DemoStep  # the demo's types load only for the demo
+
         return (
             DemoStep(
                 "a client secret, passed by reference (env:ENTRA_AUTH_DEMO_SECRET)", _demo_secret

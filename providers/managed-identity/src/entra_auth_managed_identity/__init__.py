@@ -8,10 +8,9 @@ Cloud Shell, Azure ML) is read from the environment as msal and azure-identity r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from entra_auth import (
-    DemoStep,
     Option,
     Provider,
     ProviderSettings,
@@ -22,6 +21,9 @@ from entra_auth import (
 
 from .hosts import Host, detect_host
 from .identity import Identity, check_client_id, check_object_id, check_resource_id
+
+if TYPE_CHECKING:
+    from entra_auth import DemoStep
 
 __all__ = ["ManagedIdentityProvider", "create_source"]
 

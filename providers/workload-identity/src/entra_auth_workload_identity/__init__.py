@@ -21,14 +21,12 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from entra_auth import (
     CLIENT_ID,
     TENANT_ID,
     ConfidentialClientSource,
-    DemoLab,
-    DemoStep,
     Option,
     Provider,
     ProviderSettings,
@@ -36,6 +34,9 @@ from entra_auth import (
     UsageError,
     hookimpl,
 )
+
+if TYPE_CHECKING:
+    from entra_auth import DemoLab, DemoStep
 
 __all__ = [
     "FEDERATED_TOKEN",
@@ -119,6 +120,8 @@ class WorkloadIdentityProvider(Provider):
         )
 
     def demo_steps(self) -> Sequence[DemoStep]:
+        from entra_auth import DemoStep  # the demo's types load only for the demo
+
         return (
             DemoStep(
                 "a federated token from the emulator's OIDC issuer, in a file (as on AKS)",
