@@ -184,15 +184,25 @@ assert ManagedIdentityCredential().get_token({scope!r}).token
 """
 
 
+ROUND_TRIP = 0.020
+"""Seconds the emulator waits before each answer in the "with a round trip" rows: Entra is
+tens of milliseconds away from most callers, where the loopback emulator answers at once."""
+
+
 def _measure_script(
-    emulator: Any, code: str, env: Mapping[str, str], repeat: int
+    emulator: Any, code: str, env: Mapping[str, str], repeat: int, *, round_trip: float = 0.0
 ) -> tuple[float, float]:
-    """(median whole-process seconds, requests per process)."""
+    """(median whole-process seconds, requests per process); with ``round_trip``, every
+    answer is held that long (an emulator fault on every endpoint)."""
     argv = [sys.executable, "-c", code]
     subprocess.run(argv, env=env, check=True, capture_output=True)  # warm the OS caches
     since = fresh_log(emulator)
+    if round_trip:
+        emulator.add_fault("any", delay=round_trip, count=1_000_000)
     seconds = wall(argv, env, repeat)
-    return seconds, count_requests(emulator, since) / (repeat + 1)
+    made = count_requests(emulator, since) / (repeat + 1)
+    emulator.reset()
+    return seconds, made
 
 
 def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
@@ -233,17 +243,28 @@ def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
     ]  # fmt: skip
     rows: list[Row] = []
     requests_rows: list[Row] = []
+    latency_rows: list[Row] = []
     for label, provider, options, msal_code, azid_code, extra in kinds:
         env = child_env({**base, **extra})
-        results = []
-        for code in (
+        codes = (
             _OURS.format(provider=provider, options=options, scope=SCOPE),
             msal_code.format(scope=SCOPE, graph=GRAPH),
             azid_code.format(scope=SCOPE),
-        ):
-            results.append(_measure_script(emulator, code, env, repeat))
+        )
+        results = [_measure_script(emulator, code, env, repeat) for code in codes]
         (ours_t, ours_n), (msal_t, msal_n), (azid_t, azid_n) = results
         rows.append((f"fresh process, first token: {label}", ms(ours_t), ms(msal_t), ms(azid_t)))
+        ours_far, msal_far, azid_far = (
+            _measure_script(emulator, code, env, repeat, round_trip=ROUND_TRIP)[0] for code in codes
+        )
+        latency_rows.append(
+            (
+                f"fresh process, first token, {ROUND_TRIP * 1000:.0f} ms per answer: {label}",
+                ms(ours_far),
+                ms(msal_far),
+                ms(azid_far),
+            )
+        )
         requests_rows.append(
             (
                 f"requests per cold token per process: {label}",
@@ -265,7 +286,7 @@ def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
     requests_rows.append(
         ("requests per cold token per process: secret, CurrentUser", f"{per:g}", "-", "-")
     )
-    return rows + requests_rows
+    return rows + latency_rows + requests_rows
 
 
 def _measure_current_user(

@@ -12,16 +12,18 @@ from typing import Any
 
 from .errors import UsageError
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.I)
+# Whole-string patterns (``re.fullmatch``: ``$`` would let a trailing newline through), compiled
+# on first use by ``re``'s own cache rather than at import.
+_GUID = r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_LABEL = r"(?i)(?!-)[a-z0-9-]{1,63}(?<!-)"
 MULTI_TENANT_NAMES = ("common", "organizations", "consumers")
-_SCOPE = re.compile(r"^[\x21-\x7e]{1,2048}$")
+_SCOPE = r"[\x21-\x7e]{1,2048}"
 
 
 def check_guid(value: Any, what: str) -> str:
     """A GUID (``22222222-2222-2222-2222-222222222222``), lower-cased."""
     text = value.strip() if isinstance(value, str) else value
-    if not isinstance(text, str) or not _GUID.match(text):
+    if not isinstance(text, str) or not re.fullmatch(_GUID, text):
         raise UsageError(
             f"{what} must be a GUID like 22222222-2222-2222-2222-222222222222, not {_shown(value)}"
         )
@@ -38,7 +40,7 @@ def check_tenant_id(value: Any) -> str:
     text = value.strip() if isinstance(value, str) else value
     if not isinstance(text, str) or not text:
         raise UsageError(f"--tenant-id must be a tenant GUID or domain, not {_shown(value)}")
-    if _GUID.match(text):
+    if re.fullmatch(_GUID, text):
         return text.lower()
     if text.lower() in MULTI_TENANT_NAMES:
         raise UsageError(
@@ -46,7 +48,7 @@ def check_tenant_id(value: Any) -> str:
             "verified domain such as contoso.onmicrosoft.com"
         )
     labels = text.split(".")
-    if len(text) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if len(text) > 253 or len(labels) < 2 or not all(re.fullmatch(_LABEL, label) for label in labels):
         raise UsageError(
             f"--tenant-id {_shown(text)} is neither a tenant GUID nor a domain name; give the "
             "directory (tenant) ID or a verified domain such as contoso.onmicrosoft.com"
@@ -56,7 +58,7 @@ def check_tenant_id(value: Any) -> str:
 
 def check_scope(value: Any) -> str:
     """One scope: printable, no spaces (several scopes are several strings)."""
-    if not isinstance(value, str) or not _SCOPE.match(value):
+    if not isinstance(value, str) or not re.fullmatch(_SCOPE, value):
         raise UsageError(
             f"scope {_shown(value)} is not a scope; give one such as "
             "https://graph.microsoft.com/.default (several scopes are separate strings)"
