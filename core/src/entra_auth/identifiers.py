@@ -48,7 +48,8 @@ def check_tenant_id(value: Any) -> str:
             "verified domain such as contoso.onmicrosoft.com"
         )
     labels = text.split(".")
-    if len(text) > 253 or len(labels) < 2 or not all(re.fullmatch(_LABEL, label) for label in labels):
+    well_formed = all(re.fullmatch(_LABEL, label) for label in labels)
+    if len(text) > 253 or len(labels) < 2 or not well_formed:
         raise UsageError(
             f"--tenant-id {_shown(text)} is neither a tenant GUID nor a domain name; give the "
             "directory (tenant) ID or a verified domain such as contoso.onmicrosoft.com"
