@@ -98,6 +98,20 @@ def test_unset_secret_variable_fails_before_any_request(secret_app: Any, emulato
     assert token_requests(emulator, secret_app.tenant_id) == []
 
 
+@pytest.mark.parametrize(
+    "scope", ["https://graph.microsoft.com/.default offline_access", "", "https://x/.default\n"]
+)
+def test_a_scope_that_is_not_one_scope_is_refused_before_any_request(
+    app: Any, emulator: Any, scope: str
+) -> None:
+    with pytest.raises(UsageError, match="is not a scope"):
+        connect_secret(app, scopes=[scope])
+    cred = connect_secret(app, fetch_token=False)
+    with pytest.raises(UsageError, match="several scopes are separate strings"):
+        cred.get_token(scope)
+    assert token_requests(emulator, app.tenant_id) == []
+
+
 def test_fifty_threads_on_a_cold_credential_make_one_request(app: Any, emulator: Any) -> None:
     cred = connect_secret(app, fetch_token=False)
     barrier = threading.Barrier(50)

@@ -174,9 +174,7 @@ def _scopes(scopes: Iterable[str] | str | None) -> tuple[str, ...]:
     if scopes is None:
         return ()
     if isinstance(scopes, str):
-        return (scopes,)
-    result = tuple(scopes)
-    for scope in result:
-        if not isinstance(scope, str) or not scope.strip():
-            raise UsageError(f"scopes must be non-empty strings, got {scope!r}")
-    return result
+        scopes = (scopes,)
+    from .identifiers import check_scope
+
+    return tuple(check_scope(scope) for scope in scopes)

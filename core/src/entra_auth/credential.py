@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, Protocol
 from .claims import token_claims
 from .context import EntraContext
 from .errors import AuthenticationError, TenantNotAllowedError
+from .identifiers import check_scope
 from .providers import TokenSource
 from .tokens import (
     _AZURE_CREDENTIALS,
@@ -417,6 +418,10 @@ class EntraCredential:
         cae: bool,
         store_key: tuple[Any, ...],
     ) -> _Entry:
+        # Checked here, on a miss, not on the warm path: a scope with a space in it would
+        # silently become two scopes in the request msal sends.
+        for scope in wanted:
+            check_scope(scope)
         source = self._ensure_source()
         self.requests_made += 1
         try:
