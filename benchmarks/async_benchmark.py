@@ -17,12 +17,13 @@ import secrets
 import statistics
 import time
 import uuid
+from typing import Any
 
 SCOPE = "https://graph.microsoft.com/.default"
 N = 50_000
 
 
-def sync_warm_ns(cred) -> float:  # type: ignore[no-untyped-def]
+def sync_warm_ns(cred: Any) -> float:
     runs = []
     for _ in range(5):
         started = time.perf_counter_ns()
@@ -32,7 +33,7 @@ def sync_warm_ns(cred) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(runs)
 
 
-async def async_warm_ns(acred) -> float:  # type: ignore[no-untyped-def]
+async def async_warm_ns(acred: Any) -> float:
     runs = []
     for _ in range(5):
         started = time.perf_counter_ns()
@@ -42,7 +43,7 @@ async def async_warm_ns(acred) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(runs)
 
 
-async def loop_latency(acred) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
+async def loop_latency(acred: Any) -> tuple[float, float, int]:
     worst = 0.0
     ticks = 0
     stop = asyncio.Event()
