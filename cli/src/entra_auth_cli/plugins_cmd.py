@@ -57,6 +57,7 @@ def plugins(
 def plugin_rows(host: PluginHost) -> list[dict[str, Any]]:
     from entra_auth.plugins import guarded
 
+    host.load_all()  # every plugin, not only those a lazy host has needed so far
     rows: dict[str, dict[str, Any]] = {}
     for plugin, (distribution, version) in host.distributions.items():
         rows[plugin] = {

@@ -10,6 +10,11 @@ The file is ``$XDG_CACHE_HOME/entra-auth/plugins.json``, 0600, written atomicall
 with ``files.read_trusted`` (private, no link, the user's) and ignores anything it does not
 expect. This module imports only the standard library and nothing from ``entra_auth`` (the
 CLI's fast path loads it by file location, without importing the package).
+
+Besides the entry points, a host that loaded every plugin records facts about each (``plugins``:
+the hooks it implements, the providers it registered, whether it had a problem) so the next
+process can leave a plugin that only registers providers unimported until one of its providers
+is asked for (see ``plugins.build_host``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FILE_NAME = "plugins.json"
 LIMIT = 1024 * 1024
 _META_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth")
@@ -91,10 +96,33 @@ def parse(raw: bytes, key: str) -> dict[str, Any] | None:
     core = data.get("core_version")
     if not isinstance(core, str):
         return None
+    if "plugins" in data and not _valid_facts(data["plugins"]):
+        return None
     return data
 
 
+def _valid_facts(facts: object) -> bool:
+    """``{entry point: {"hooks": [str], "wrappers": [str], "providers": [str], "problem":
+    bool}}``: anything else (the file is not trusted to be ours) drops the whole entry."""
+    if not isinstance(facts, dict):
+        return False
+    for name, fact in facts.items():
+        if not (isinstance(name, str) and isinstance(fact, dict)):
+            return False
+        if set(fact) != {"hooks", "wrappers", "providers", "problem"}:
+            return False
+        if not isinstance(fact["problem"], bool):
+            return False
+        for field in ("hooks", "wrappers", "providers"):
+            value = fact[field]
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                return False
+    return True
+
+
 def render(key: str, entry_points: list[dict[str, str]], core_version: str, **extra: Any) -> str:
+    """The file's text; ``extra`` holds what a host learnt after loading the plugins
+    (``providers``, ``cache_options``, ``plugins``)."""
     return json.dumps(
         {
             "version": FORMAT_VERSION,

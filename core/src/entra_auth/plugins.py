@@ -8,12 +8,19 @@ isolated and ``--debug`` tracing and hook wrappers see every call). Problems are
 per process: import failures, pluggy's whole validation message, hooks that are not in the
 spec (a misspelled name), registrations of the wrong type, two providers with one name and two
 option declarations that disagree.
+
+The process-wide host is lazy: a plugin the discovery cache (``plugin_cache``) knows to do
+nothing but register providers, without any problem, is imported only when one of its
+providers is asked for, or when something needs every plugin (the full provider list, the CLI
+flags, the problems). Whatever the cache says is checked when the plugin loads; a fact that no
+longer holds loads everything, as a full host would have, and the next full listing rewrites
+the cache.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
+import itertools
 import logging
 import os
 import threading
@@ -40,6 +47,8 @@ ENTRY_POINT_GROUP = "entra_auth"
 DISABLE_ENV = "ENTRA_AUTH_DISABLE_PLUGINS"
 CORE_DISTRIBUTION = "entra-auth"
 BUILTIN_STORES_PLUGIN = "entra_auth.certificate_stores"
+SECRET_SCHEMES_PLUGIN = "entra_auth.secret_references"
+PROVIDERS_HOOK = "entra_auth_register_providers"
 
 
 @dataclass(frozen=True)
@@ -118,51 +127,53 @@ class PluginHost:
     disabled: list[dict[str, str]] = field(default_factory=list)
     """Entry points skipped because ``ENTRA_AUTH_DISABLE_PLUGINS`` names them."""
     secret_observers: list[Callable[[str], None]] = field(default_factory=list)
+    """Called with every secret value resolved (the CLI's redactor masks them in output)."""
     discovery: dict[str, Any] | None = None
     """The discovery cache entry this host was built from (or wrote), when it is the default
-    host of this installation: ``providers()`` adds what the CLI's fast path needs to it."""
-    """Called with every secret value resolved (the CLI's redactor masks them in output)."""
+    host of this installation: ``providers()`` adds what the CLI's fast path and a lazy host
+    need to it."""
+    # Laziness. A full host registers plugins in ``_order`` (core's, then the entry points in
+    # discovery order, then extras); hooks are called in that order whenever plugins loaded,
+    # so a lazy host answers exactly as a full one.
+    _order: dict[str, int] = field(default_factory=dict)
+    _entry_points: list[str] = field(default_factory=list)
+    """Entry points this host loads (or tried to): the plugins the cache keeps facts about."""
+    _deferred: dict[str, _EntryPoint] = field(default_factory=dict)
+    """Entry points not imported yet, each known (``_facts``) to only register providers."""
+    _facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _verify: bool = False
+    """True while the cache's facts are relied on: what loads later is checked against them."""
+    _complete: bool = False
+    """Every plugin loaded and asked for its providers: ``_providers`` is the whole list."""
+    _asked_all: bool = False
+    _newly_loaded: list[str] = field(default_factory=list)
+    _registrations: list[tuple[tuple[int, int], int, ProviderEntry]] = field(default_factory=list)
+    _sequence: Iterator[int] = field(default_factory=itertools.count)
+    _load_failures: list[PluginFailure] = field(default_factory=list)
+    _hook_name_failures: list[PluginFailure] = field(default_factory=list)
+    _registration_failures: dict[str, list[PluginFailure]] = field(default_factory=dict)
+    _conflict_plugins: set[str] = field(default_factory=set)
 
     # -- providers -----------------------------------------------------------------------
     def providers(self) -> dict[str, ProviderEntry]:
         """Every registered provider by name (duplicates left out; see ``problems``)."""
         with self._lock:
-            if self._providers is None:
-                self._providers = self._collect_providers()
-                if self.discovery is not None and "providers" not in self.discovery:
-                    self._remember_providers(self.discovery)
+            if not self._complete:
+                self._load_deferred()
+                self._collect_providers()
+                self._complete = True
+                if self.discovery is not None:
+                    self._remember(self.discovery)
+            assert self._providers is not None
             return self._providers
 
-    def _remember_providers(self, discovery: dict[str, Any]) -> None:
-        """Record, in the discovery cache, the providers (without duplicates), whether each
-        one's cache partition depends only on its options, and the token cache options: what
-        ``entra-auth token`` needs to answer from the file cache without loading plugins."""
-        from . import plugin_cache
-        from .providers import Provider
-        from .sign_in import declared_options
-
-        assert self._providers is not None
-        discovery["providers"] = {
-            name: {
-                "static_partition": type(e.provider).cache_scope is Provider.cache_scope,
-                "path_options": sorted(
-                    o.name for o in declared_options(e, self) if o.type == "path"
-                ),
-            }
-            for name, e in self._providers.items()
-            if name not in self._duplicates
-        }
-        discovery["cache_options"] = sorted(o.name for o in self.token_cache_options())
-        extra = {k: v for k, v in discovery.items() if k in ("providers", "cache_options")}
-        _write_cache(
-            plugin_cache.cache_file(),
-            plugin_cache.render(
-                discovery["key"], discovery["entry_points"], discovery["core_version"], **extra
-            ),
-        )
+    def load_all(self) -> None:
+        """Import every plugin now, for callers that read ``distributions`` or ``manager``
+        themselves (``entra-auth plugins``)."""
+        self.providers()
 
     def get_provider(self, name: str) -> ProviderEntry:
-        providers = self.providers()
+        providers = self._providers_for(name)
         if name in self._duplicates:
             owners = " and ".join(e.origin for e in self._duplicates[name])
             raise PluginError(
@@ -173,6 +184,24 @@ class PluginHost:
         if entry is None:
             raise UsageError(self._missing_provider(name))
         return entry
+
+    def _providers_for(self, name: str) -> dict[str, ProviderEntry]:
+        """The providers, complete as far as ``name`` goes: with deferred entry points, only
+        those the cache says register ``name`` are loaded (all of them for a name the cache
+        does not know, or when its facts turn out stale)."""
+        with self._lock:
+            if self._complete or not self._deferred:
+                return self.providers()
+            if not any(name in fact["providers"] for fact in self._facts.values()):
+                return self.providers()
+            self._load(
+                [ep for n, ep in self._deferred.items() if name in self._facts[n]["providers"]]
+            )
+            self._collect_providers()
+            assert self._providers is not None
+            if self._deferred and (name in self._providers or name in self._duplicates):
+                return self._providers
+            return self.providers()
 
     def _missing_provider(self, name: str) -> str:
         known = ", ".join(sorted(self.providers())) or "none"
@@ -199,10 +228,21 @@ class PluginHost:
         lines.extend(self._conflicts)
         return list(dict.fromkeys(lines))
 
-    def _collect_providers(self) -> dict[str, ProviderEntry]:
+    def _collect_providers(self) -> None:
+        """Ask the plugins not asked yet for their providers: every registered plugin the first
+        time (as a full host does), then those loaded since from deferred entry points. With
+        the cache's facts relied on, what each plugin registered must be what they say."""
         from .providers import Provider
 
-        found: dict[str, ProviderEntry] = {}
+        only = set(self._newly_loaded) if self._asked_all else None
+        self._newly_loaded.clear()
+        if only is not None and not only:
+            if self._providers is None:
+                self._rebuild_providers()
+            return
+        hook = getattr(self.manager.hook, PROVIDERS_HOOK)
+        ranks = {impl.plugin_name: self._rank(impl) for impl in hook.get_hookimpls()}
+        fresh: list[tuple[tuple[int, int], int, ProviderEntry]] = []
 
         def collect(plugin_name: str, provider: object) -> None:
             if not isinstance(provider, Provider):
@@ -211,15 +251,189 @@ class PluginHost:
                 )
             dist, version = self.distributions.get(plugin_name, ("unknown", ""))
             entry = ProviderEntry(plugin_name, dist, version, provider=provider)
-            if provider.name in self._duplicates:
-                self._duplicates[provider.name].append(entry)
-            elif provider.name in found:
-                self._duplicates[provider.name] = [found.pop(provider.name), entry]
-            else:
-                found[provider.name] = entry
+            rank = ranks.get(plugin_name, (1, len(self._order)))
+            fresh.append((rank, next(self._sequence), entry))
 
-        self._call_registration("entra_auth_register_providers", collect)
-        return found
+        failed = self._call_registration(PROVIDERS_HOOK, collect, only=only)
+        self._asked_all = True
+        asked = set(ranks) if only is None else only & set(ranks)
+        if self._verify and not self._facts_hold(asked, fresh, failed):
+            self._fall_back("a plugin registered other providers than the cache says")
+            self._collect_providers()
+            return
+        self._registrations.extend(fresh)
+        self._rebuild_providers()
+
+    def _facts_hold(
+        self,
+        asked: set[str],
+        fresh: list[tuple[tuple[int, int], int, ProviderEntry]],
+        failed: list[PluginFailure],
+    ) -> bool:
+        for plugin in asked:
+            fact = self._facts.get(plugin)
+            if fact is None:
+                continue
+            names = [e.provider.name for _rank, _n, e in fresh if e.plugin == plugin]
+            if names != fact["providers"]:
+                return False
+            if not fact["problem"] and any(f.plugin == plugin for f in failed):
+                return False
+        return True
+
+    def _rebuild_providers(self) -> None:
+        """``_providers`` and ``_duplicates`` from every registration so far, in a full host's
+        order (whenever each plugin loaded)."""
+        found: dict[str, ProviderEntry] = {}
+        duplicates: dict[str, list[ProviderEntry]] = {}
+        for entry in self._registered_in_order():
+            name = entry.provider.name
+            if name in duplicates:
+                duplicates[name].append(entry)
+            elif name in found:
+                duplicates[name] = [found.pop(name), entry]
+            else:
+                found[name] = entry
+        self._providers = found
+        self._duplicates = duplicates
+        # Flags merged from an older list would be stale (they are merged only from the whole
+        # list, so this is a guard, not a path).
+        self._cli_options = None
+        self._conflicts = []
+        self._conflict_plugins = set()
+
+    def _registered_in_order(self) -> list[ProviderEntry]:
+        """Every provider registration so far, in the order a full host makes them."""
+        return [entry for _rank, _n, entry in sorted(self._registrations, key=lambda r: r[:2])]
+
+    # -- deferred entry points -----------------------------------------------------------
+    def _load_deferred(self) -> None:
+        """Import every deferred entry point (before anything that needs every plugin)."""
+        with self._lock:
+            if self._deferred:
+                self._load(list(self._deferred.values()))
+
+    def _load(self, entry_points: list[_EntryPoint]) -> None:
+        """Load deferred entry points as ``build_host`` loads any; one that fails, or does not
+        implement just the hook the cache says, makes the host load everything."""
+        with self._lock:
+            stale = False
+            for ep in entry_points:
+                if self._deferred.pop(ep.name, None) is None:
+                    continue
+                loaded = _load_entry_point(self, ep)
+                if not loaded or self._hooks_of(ep.name) != ([PROVIDERS_HOOK], []):
+                    stale = True
+            self._sort_distributions()
+            if stale:
+                self._fall_back("a deferred plugin is not what the cache says")
+
+    def _fall_back(self, why: str) -> None:
+        """The cache's facts did not hold: load every plugin and start the registrations over,
+        so everything from here on is as a full host has it."""
+        log.debug("plugin discovery cache is stale (%s): loading every plugin", why)
+        self._verify = False
+        for ep in list(self._deferred.values()):
+            del self._deferred[ep.name]
+            _load_entry_point(self, ep)
+        self._sort_distributions()
+        self._complete = self._asked_all = False
+        self._newly_loaded.clear()
+        self._registrations.clear()
+        self._providers = None
+        self._duplicates = {}
+        self._stores = self._schemes = self._token_caches = None
+        self._cli_options = None
+        self._conflicts = []
+        self._conflict_plugins = set()
+        self._registration_failures = {}
+        self._load_failures.sort(key=lambda f: self._order.get(f.plugin, len(self._order)))
+        self.failures[:] = self._load_failures
+        self._check_hook_names()
+
+    def _sort_distributions(self) -> None:
+        """``distributions`` in a full host's order, whenever each plugin loaded."""
+        rows = sorted(
+            self.distributions.items(), key=lambda kv: self._order.get(kv[0], len(self._order))
+        )
+        self.distributions.clear()
+        self.distributions.update(rows)
+
+    def _rank(self, impl: Any) -> tuple[int, int]:
+        """Where a hook implementation runs among registration calls: tryfirst, plain, trylast,
+        each in a full host's registration order."""
+        group = 0 if impl.tryfirst else 2 if impl.trylast else 1
+        return group, self._order.get(impl.plugin_name, len(self._order))
+
+    def _hooks_of(self, plugin_name: str) -> tuple[list[str], list[str]]:
+        """(hooks, hook wrappers) the plugin implements, each sorted."""
+        plugin = self.manager.get_plugin(plugin_name)
+        hooks: set[str] = set()
+        wrappers: set[str] = set()
+        for caller in self.manager.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    (wrappers if impl.hookwrapper or impl.wrapper else hooks).add(caller.name)
+        return sorted(hooks), sorted(wrappers)
+
+    def _remember(self, discovery: dict[str, Any]) -> None:
+        """Record, in the discovery cache, what a later process needs: the facts a lazy host
+        relies on (each entry point's hooks, providers and whether it had a problem), the
+        providers (without duplicates), whether each one's cache partition depends only on its
+        options, and the token cache options (what ``entra-auth token`` needs to answer from
+        the file cache without loading plugins). Written when missing or changed."""
+        from . import plugin_cache
+        from .providers import Provider
+        from .sign_in import declared_options
+
+        facts = self._plugin_facts()
+        if "providers" in discovery and discovery.get("plugins") == facts:
+            return
+        assert self._providers is not None
+        discovery["plugins"] = facts
+        discovery["providers"] = {
+            name: {
+                "static_partition": type(e.provider).cache_scope is Provider.cache_scope,
+                "path_options": sorted(
+                    o.name for o in declared_options(e, self) if o.type == "path"
+                ),
+            }
+            for name, e in self._providers.items()
+            if name not in self._duplicates
+        }
+        discovery["cache_options"] = sorted(o.name for o in self.token_cache_options())
+        extra = {
+            k: v for k, v in discovery.items() if k in ("providers", "cache_options", "plugins")
+        }
+        _write_cache(
+            plugin_cache.cache_file(),
+            plugin_cache.render(
+                discovery["key"], discovery["entry_points"], discovery["core_version"], **extra
+            ),
+        )
+
+    def _plugin_facts(self) -> dict[str, dict[str, Any]]:
+        """Per entry point: the hooks it implements, the providers it registered and whether
+        it had a problem (did not load, an unknown hook, its provider registration failed, a
+        duplicate provider, an option conflict). Needs every plugin loaded. A plugin with any
+        other hook is never deferred, so its problems with those hooks do not matter here."""
+        self.cli_options()  # option conflicts are a problem
+        troubled = {f.plugin for f in self._load_failures}
+        troubled |= {f.plugin for f in self._hook_name_failures}
+        troubled |= {f.plugin for f in self._registration_failures.get(PROVIDERS_HOOK, ())}
+        troubled |= {e.plugin for entries in self._duplicates.values() for e in entries}
+        troubled |= self._conflict_plugins
+        registered = self._registered_in_order()
+        facts: dict[str, dict[str, Any]] = {}
+        for name in self._entry_points:
+            hooks, wrappers = self._hooks_of(name) if self.manager.has_plugin(name) else ([], [])
+            facts[name] = {
+                "hooks": hooks,
+                "wrappers": wrappers,
+                "providers": [e.provider.name for e in registered if e.plugin == name],
+                "problem": name in troubled,
+            }
+        return facts
 
     # -- the command line generated from the providers' options ----------------------------
     def cli_options(self) -> list[CliOption]:
@@ -263,6 +477,7 @@ class PluginHost:
         self, option: Option, first: ProviderEntry, second: ProviderEntry, flag: str
     ) -> None:
         what = "selects a provider" if option.selects else "is declared differently"
+        self._conflict_plugins.update((first.plugin, second.plugin))
         self._conflicts.append(
             f"option {flag} {what} in provider {first.provider.name!r} ({first.origin}) and "
             f"provider {second.provider.name!r} ({second.origin}); {second.provider.name!r} "
@@ -469,17 +684,26 @@ class PluginHost:
         dist, version = self.distributions.get(plugin, ("unknown", ""))
         return _Origin(plugin, dist, version)
 
-    def _call_registration(self, hook_name: str, sink: Callable[[str, Any], None]) -> None:
-        """Call one registration hook plugin by plugin, through pluggy, each call guarded."""
+    def _call_registration(
+        self,
+        hook_name: str,
+        sink: Callable[[str, Any], None],
+        *,
+        only: set[str] | None = None,
+    ) -> list[PluginFailure]:
+        """Call one registration hook plugin by plugin (``only`` those named), through pluggy,
+        each call guarded; the failures it added."""
         hook = getattr(self.manager.hook, hook_name)
         # get_hookimpls() lists trylast first and tryfirst last; within each group it keeps
-        # registration order. Registration hooks run tryfirst, plain, trylast, each in
-        # registration order, so core's built-in stores (registered first) are searched first.
-        impls = sorted(
-            hook.get_hookimpls(), key=lambda i: 0 if i.tryfirst else 2 if i.trylast else 1
-        )
+        # registration order. Registration hooks run tryfirst, plain, trylast, each in a full
+        # host's registration order (``_rank``), so core's built-in stores (registered first)
+        # are searched first, and a plugin loaded late by a lazy host keeps its place.
+        impls = sorted(hook.get_hookimpls(), key=self._rank)
+        start = len(self.failures)
         for impl in impls:
             plugin_name = impl.plugin_name
+            if only is not None and plugin_name not in only:
+                continue
             others = [p for p in self.manager.get_plugins() if p is not impl.plugin]
             caller = self.manager.subset_hook_caller(hook_name, remove_plugins=others)
 
@@ -496,27 +720,33 @@ class PluginHost:
                 )
                 log.debug("%s", failure, exc_info=True)
                 self.failures.append(failure)
+        added = self.failures[start:]
+        self._registration_failures.setdefault(hook_name, []).extend(added)
+        return added
 
     def _check_hook_names(self) -> None:
         """``pm.check_pending()``, but every unknown hook reported (with a close match)."""
         known = [name for name in vars(hookspecs.CredentialProvider) if name.startswith("entra")]
+        self._hook_name_failures = []
         for name, caller in sorted(vars(self.manager.hook).items()):
             if name.startswith("_") or caller.has_spec():
                 continue
             for impl in caller.get_hookimpls():
                 if impl.optionalhook:
                     continue
+                import difflib  # only a misspelled hook needs it
+
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-                self.failures.append(
-                    PluginFailure(
-                        impl.plugin_name,
-                        self._distribution(impl.plugin_name),
-                        f"implements {name!r}, which is not an entra-auth hook ({hint}); it is "
-                        "never called",
-                        loaded=True,
-                    )
+                failure = PluginFailure(
+                    impl.plugin_name,
+                    self._distribution(impl.plugin_name),
+                    f"implements {name!r}, which is not an entra-auth hook ({hint}); it is "
+                    "never called",
+                    loaded=True,
                 )
+                self.failures.append(failure)
+                self._hook_name_failures.append(failure)
 
 
 def _agree(first: Option, second: Option) -> bool:
@@ -708,8 +938,13 @@ def build_host(
     extra_plugins: Iterable[tuple[str, object]] = (),
     *,
     load_entry_points: bool = True,
+    lazy: bool = False,
 ) -> PluginHost:
-    """A fresh plugin host: core's built-ins, then every installed entry point, then extras."""
+    """A fresh plugin host: core's built-ins, then every installed entry point, then extras.
+
+    ``lazy`` (the process-wide host) leaves unimported the entry points the discovery cache
+    knows only register providers (``_deferrable``) until they are needed; the answers are the
+    same as a full host's."""
     from . import secret_references
 
     extra_plugins = list(extra_plugins)
@@ -719,43 +954,75 @@ def build_host(
     host = PluginHost(manager)
     if not extra_plugins:
         host.discovery = discovery
+    facts = discovery.get("plugins") if lazy and discovery and not extra_plugins else None
+    if isinstance(facts, dict):
+        host._facts = facts
     blocked = disabled_plugins()
-    manager.register(secret_references, name="entra_auth.secret_references")
-    host.distributions["entra_auth.secret_references"] = _own_distribution()
+    manager.register(secret_references, name=SECRET_SCHEMES_PLUGIN)
+    host.distributions[SECRET_SCHEMES_PLUGIN] = _own_distribution()
+    host._order[SECRET_SCHEMES_PLUGIN] = 0
     _register_builtin_stores(host)
     if load_entry_points:
+        names = [ep.name for ep in discovered]
         for ep in discovered:
-            dist_name = ep.dist_name
-            dist_version = ep.dist_version
-            if ep.name in blocked or dist_name in blocked:
+            if ep.name in blocked or ep.dist_name in blocked:
                 log.debug("plugin %s disabled by %s", ep.name, DISABLE_ENV)
                 host.disabled.append(
-                    {"plugin": ep.name, "distribution": dist_name, "by": DISABLE_ENV}
+                    {"plugin": ep.name, "distribution": ep.dist_name, "by": DISABLE_ENV}
                 )
                 continue
             if manager.has_plugin(ep.name):
                 continue
-            host.distributions[ep.name] = (dist_name, dist_version)
-            try:
-                plugin = ep.load()
-                manager.register(plugin, name=ep.name)
-            except Exception as exc:
-                del host.distributions[ep.name]
-                failure = PluginFailure(ep.name, dist_name, _reason(exc))
-                log.debug("%s", failure, exc_info=True)
-                host.failures.append(failure)
+            host._order.setdefault(ep.name, len(host._order))
+            host._entry_points.append(ep.name)
+            if names.count(ep.name) == 1 and _deferrable(host._facts.get(ep.name)):
+                host._deferred[ep.name] = ep
                 continue
+            _load_entry_point(host, ep)
+    host._verify = bool(host._deferred)
     for name, plugin in extra_plugins:
         if name in blocked:
             continue
+        host._order.setdefault(name, len(host._order))
         try:
             manager.register(plugin, name=name)
         except Exception as exc:
-            host.failures.append(PluginFailure(name, "in-process", _reason(exc)))
+            failure = PluginFailure(name, "in-process", _reason(exc))
+            host.failures.append(failure)
+            host._load_failures.append(failure)
             continue
         host.distributions[name] = ("in-process", "")
     host._check_hook_names()
     return host
+
+
+def _deferrable(fact: Mapping[str, Any] | None) -> bool:
+    """An entry point that implements nothing but provider registration, registered at least
+    one provider and had no problem: nothing needs it until one of its providers does."""
+    return bool(
+        fact is not None
+        and fact["hooks"] == [PROVIDERS_HOOK]
+        and not fact["wrappers"]
+        and fact["providers"]
+        and not fact["problem"]
+    )
+
+
+def _load_entry_point(host: PluginHost, ep: _EntryPoint) -> bool:
+    """Import one entry point and register it, guarded: a failure is recorded, not raised."""
+    host.distributions[ep.name] = (ep.dist_name, ep.dist_version)
+    try:
+        plugin = ep.load()
+        host.manager.register(plugin, name=ep.name)
+    except Exception as exc:
+        del host.distributions[ep.name]
+        failure = PluginFailure(ep.name, ep.dist_name, _reason(exc))
+        log.debug("%s", failure, exc_info=True)
+        host.failures.append(failure)
+        host._load_failures.append(failure)
+        return False
+    host._newly_loaded.append(ep.name)
+    return True
 
 
 def _register_builtin_stores(host: PluginHost) -> None:
@@ -764,6 +1031,7 @@ def _register_builtin_stores(host: PluginHost) -> None:
 
     host.manager.register(builtin_stores, name=BUILTIN_STORES_PLUGIN)
     host.distributions[BUILTIN_STORES_PLUGIN] = _own_distribution()
+    host._order.setdefault(BUILTIN_STORES_PLUGIN, len(host._order))
 
 
 def _own_distribution() -> tuple[str, str]:
@@ -782,7 +1050,7 @@ def get_host() -> PluginHost:
     global _default_host
     with _default_lock:
         if _default_host is None:
-            _default_host = build_host()
+            _default_host = build_host(lazy=True)
         return _default_host
 
 

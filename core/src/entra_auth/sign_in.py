@@ -188,8 +188,12 @@ def prepare(
 
     if context_scope is not None:
         context_scope = parse_context_scope(context_scope)
-    selecting = host.selecting_options()
-    chosen = [(name, selecting[name]) for name in explicit if name in selecting]
+    chosen: list[tuple[str, str]] = []
+    if explicit and (provider is None or from_environment):
+        # Only an option that may choose the provider needs every provider's selecting
+        # options (and so every plugin loaded); a named provider needs its own plugin alone.
+        selecting = host.selecting_options()
+        chosen = [(name, selecting[name]) for name in explicit if name in selecting]
     if from_environment:
         if chosen:
             raise UsageError(
@@ -232,6 +236,7 @@ def prepare(
         chosen_env = chosen_env or saved.environment
         scope = scope or saved.context_scope
     if not provider:
+        selecting = host.selecting_options()
         flags = ", ".join(
             f"{_label(host, name)}" for name in sorted(selecting, key=lambda n: _label(host, n))
         )
