@@ -16,3 +16,38 @@ def install_distribution(
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
     (info / "entry_points.txt").write_text(f"[entra_auth]\n{entry_name or dist} = {module}\n")
+
+
+# A provider-only plugin named ``{name}`` and a plugin whose only hook is misspelled.
+PROVIDER = """
+import entra_auth
+from entra_auth import Option, Provider
+
+
+class P(Provider):
+    name = "{name}"
+    summary = "A third-party provider."
+    options = (Option("vault_url", "Where the vault is.", required=True),)
+
+    def create(self, settings):
+        raise NotImplementedError
+
+
+@entra_auth.hookimpl
+def entra_auth_register_providers(register):
+    register(P())
+"""
+
+TYPO = """
+import entra_auth
+
+
+@entra_auth.hookimpl
+def entra_auth_register_provider(register):
+    pass
+"""
+
+
+def provider(name: str, extra: str = "") -> str:
+    """The source of a plugin registering one provider ``name`` (``extra`` appended)."""
+    return PROVIDER.replace("{name}", name) + extra

@@ -7,37 +7,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from plugin_helpers import install_distribution
+from plugin_helpers import TYPO, install_distribution, provider
 
 from entra_auth.plugins import build_host, get_host
 
-VAULT = """
-import entra_auth
-from entra_auth import Option, Provider
-
-
-class Vault(Provider):
-    name = "vault"
-    summary = "A third-party provider."
-    options = (Option("vault_url", "Where the vault is.", required=True),)
-
-    def create(self, settings):
-        raise NotImplementedError
-
-
-@entra_auth.hookimpl
-def entra_auth_register_providers(register):
-    register(Vault())
-"""
-
-TYPO = """
-import entra_auth
-
-
-@entra_auth.hookimpl
-def entra_auth_register_provider(register):
-    pass
-"""
+VAULT = provider("vault")
 
 
 def test_plugin_rows_of_a_lazy_host_are_a_full_hosts(site: Path) -> None:

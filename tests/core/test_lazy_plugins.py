@@ -14,30 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plugin_helpers import install_distribution
+from plugin_helpers import TYPO, install_distribution, provider
 
 from entra_auth import PluginError, UsageError, plugin_cache
 from entra_auth.plugins import PluginHost, build_host, get_host
 from entra_auth.sign_in import prepare
-
-PROVIDER = """
-import entra_auth
-from entra_auth import Option, Provider
-
-
-class P(Provider):
-    name = "{name}"
-    summary = "A third-party provider."
-    options = (Option("vault_url", "Where the vault is.", required=True),)
-
-    def create(self, settings):
-        raise NotImplementedError
-
-
-@entra_auth.hookimpl
-def entra_auth_register_providers(register):
-    register(P())
-"""
 
 SCHEME = """
 
@@ -84,19 +65,6 @@ class Clash(Provider):
 def entra_auth_register_providers(register):
     register(Clash())
 """
-
-TYPO = """
-import entra_auth
-
-
-@entra_auth.hookimpl
-def entra_auth_register_provider(register):
-    pass
-"""
-
-
-def provider(name: str, extra: str = "") -> str:
-    return PROVIDER.replace("{name}", name) + extra
 
 
 def forget() -> None:
