@@ -239,8 +239,11 @@ def _version(dist: str) -> str:
 def test_pip_install_of_the_built_wheels_with_all_gives_a_working_command(
     dist: Path, tmp_path: Path
 ) -> None:
-    requirements = tmp_path / "requirements.txt"
-    export = ("export", "--frozen", "--offline", "--no-hashes", "--no-header", "--no-annotate",
+    # A pylock.toml names each wheel by URL, which uv's cache holds since the workspace's sync
+    # fetched it; a requirements.txt names only versions, which an offline install can resolve
+    # only from a cached index page, and syncing from a lock file caches none.
+    requirements = tmp_path / "pylock.toml"
+    export = ("export", "--frozen", "--offline", "--format", "pylock.toml", "--no-header",
               "--no-emit-workspace", "--package", "entra-auth-cli", "--extra", "all")  # fmt: skip
     requirements.write_text(uv(*export))
     venv = tmp_path / "venv"
