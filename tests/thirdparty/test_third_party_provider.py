@@ -109,23 +109,25 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     third-party package installed from their folders, and nothing else of the workspace.
 
     Offline throughout: the pinned third-party dependencies come from ``uv export`` of the
-    lock file (core's ``testing`` extra adds pytest) and are installed from uv's cache without
-    re-resolving (``--no-deps``: uv needs no index metadata then); ``uv pip check`` then
+    lock file (core's ``testing`` extra adds pytest) as a ``pylock.toml``, whose wheel URLs uv's
+    cache holds since the workspace's sync (a requirements.txt of versions would need index
+    pages, which a sync from the lock file never caches), and are installed without
+    re-resolving; ``uv pip check`` then
     proves every installed package's requirements, the plugin's ``entra-auth>=0.2,<1``
     included, are met. The local packages are rebuilt every run, never taken from uv's build
     cache (which keys on pyproject.toml, not on the sources)."""
     started = time.monotonic()
     env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
     work = tmp_path_factory.mktemp("thirdparty-venv")
-    requirements = work / "requirements.txt"
+    requirements = work / "pylock.toml"
     requirements.write_text(
         _uv(
             "export",
             "--frozen",
             "--offline",
-            "--no-hashes",
+            "--format",
+            "pylock.toml",
             "--no-header",
-            "--no-annotate",
             "--no-emit-workspace",
             "--package",
             "entra-auth",
@@ -151,6 +153,16 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
         made.python,
         "-r",
         requirements,
+        env=env,
+        cwd=work,
+    )
+    _uv(
+        "pip",
+        "install",
+        "--offline",
+        "--no-deps",
+        "--python",
+        made.python,
         *LOCAL_PACKAGES.values(),
         *reinstall,
         env=env,
