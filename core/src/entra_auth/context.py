@@ -8,8 +8,9 @@ it knows (certificate thumbprint and subject, the managed identity used).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+from .records import Record, field, replace
 
 # PowerShell's property names, in Get-EntraContext's order.
 CONTEXT_FIELDS: dict[str, str] = {
@@ -27,8 +28,7 @@ CONTEXT_FIELDS: dict[str, str] = {
 _BY_POWERSHELL_NAME = {ps: py for py, ps in CONTEXT_FIELDS.items()}
 
 
-@dataclass(frozen=True)
-class EntraContext:
+class EntraContext(Record):
     """Who is signed in, to which tenant and cloud, with which credential."""
 
     client_id: str | None = None

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .records import Record, field
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -50,8 +51,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-@dataclass(frozen=True)
-class DemoApp:
+class DemoApp(Record):
     """An app registered in the demo tenant."""
 
     tenant_id: str
@@ -59,8 +59,7 @@ class DemoApp:
     display_name: str
 
 
-@dataclass(frozen=True)
-class DemoCertificate:
+class DemoCertificate(Record):
     """The certificate the walkthrough made with ``entra-auth certificate new``: its key is in
     the demo's entra-auth store, its public part in ``public_file`` (the ``.cer`` to upload)."""
 
@@ -72,8 +71,7 @@ class DemoCertificate:
     public_file: Path
 
 
-@dataclass
-class DemoLab:
+class DemoLab(Record, frozen=False):
     """What a demo step works with; everything it changes is undone when the demo ends."""
 
     emulator: Any
@@ -181,8 +179,7 @@ class DemoLab:
         return secrets.token_urlsafe(32)
 
 
-@dataclass(frozen=True)
-class DemoStep:
+class DemoStep(Record):
     """One thing the demo shows for a provider: ``prepare`` registers what it needs in the
     emulator and returns the options to connect with."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+from .records import Record, replace
 
 MICROSOFT_AUTHORITY_HOSTS = frozenset(
     {
@@ -30,8 +30,7 @@ MICROSOFT_AUTHORITY_HOSTS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(Record):
     """Where to sign in and which Graph to get tokens for."""
 
     name: str

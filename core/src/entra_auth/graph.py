@@ -25,12 +25,12 @@ import json as jsonlib
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from .errors import EntraAuthError, UsageError
 from .http_retry import RetryPolicy
+from .records import Record, field
 
 if TYPE_CHECKING:
     import requests
@@ -80,8 +80,7 @@ class GraphError(EntraAuthError):
         self.body = body
 
 
-@dataclass
-class GraphResponse:
+class GraphResponse(Record, frozen=False):
     """An answer: ``status``, ``headers``, the raw ``content``, and ``json`` (None when empty).
     With ``all_pages``, ``pages`` says how many pages were merged into ``json["value"]``."""
 

@@ -25,13 +25,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspecs
 from .errors import EntraAuthError, PluginError, UsageError
+from .records import Record, field
 
 if TYPE_CHECKING:
     from .certificates.stores import CertificateStore
@@ -51,8 +51,7 @@ SECRET_SCHEMES_PLUGIN = "entra_auth.secret_references"
 PROVIDERS_HOOK = "entra_auth_register_providers"
 
 
-@dataclass(frozen=True)
-class PluginFailure:
+class PluginFailure(Record):
     """A problem with a plugin: shown by ``entra-auth plugins`` and logged under ``--debug``."""
 
     plugin: str
@@ -67,8 +66,7 @@ class PluginFailure:
         return f"plugin {self.plugin!r} from {self.distribution} was not loaded: {self.reason}"
 
 
-@dataclass(frozen=True)
-class _Origin:
+class _Origin(Record):
     """Where plugin code came from, for messages: plugin name, distribution and version."""
 
     plugin: str
@@ -81,15 +79,13 @@ class _Origin:
         return f"plugin {self.plugin!r} ({self.distribution}{version})"
 
 
-@dataclass(frozen=True)
 class ProviderEntry(_Origin):
     """A registered provider and where it came from."""
 
     provider: Provider = field(kw_only=True)
 
 
-@dataclass(frozen=True)
-class CliOption:
+class CliOption(Record):
     """One flag of ``connect`` / ``profile add``: an option as every provider declaring it
     agrees it is, and which providers take it."""
 
@@ -109,8 +105,7 @@ class CliOption:
         return f"{self.option.help} {extra}".strip()
 
 
-@dataclass
-class PluginHost:
+class PluginHost(Record, frozen=False):
     """The plugin manager plus what the plugins registered, built once per process."""
 
     manager: pluggy.PluginManager
@@ -529,7 +524,7 @@ class PluginHost:
     def certificate_store_options(self) -> list[Option]:
         """Options the registered stores read (a PIN reference, a vault URL): valid for every
         provider that uses certificate stores, given through ``--option`` or a profile."""
-        from dataclasses import replace
+        from .records import replace
 
         options: list[Option] = []
         for _plugin, store in self._registered_stores():
@@ -612,7 +607,7 @@ class PluginHost:
     def token_cache_options(self) -> list[Option]:
         """Options the registered token cache backends read (a password or key reference):
         valid for every provider, given through ``--option`` or a profile."""
-        from dataclasses import replace
+        from .records import replace
 
         options: list[Option] = []
         seen: set[int] = set()
@@ -849,8 +844,7 @@ def disabled_plugins(environ: Mapping[str, str] | None = None) -> set[str]:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
-@dataclass(frozen=True)
-class _EntryPoint:
+class _EntryPoint(Record):
     """An entry point as the discovery cache keeps it (``importlib.metadata`` is not loaded
     when the cache answers)."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from .errors import UsageError
+from .records import Record, field
 
 if TYPE_CHECKING:
     import requests
@@ -29,8 +29,7 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Record):
     """One setting a provider (or certificate store) takes: its whole surface, declared once.
 
     The CLI flag, the config-file key, the ``--environment-variable`` source, the generated
@@ -148,8 +147,7 @@ class TokenSource(Protocol):
 SecretResolver = Callable[[Any], str]
 
 
-@dataclass
-class ProviderSettings:
+class ProviderSettings(Record, frozen=False):
     """Everything a provider's ``create`` gets: validated options and core's shared services.
 
     Secret options stay references in ``options``; call ``secret(name)`` to resolve one, at the

@@ -13,11 +13,11 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SecretReferenceError
 from .hookspecs import hookimpl
+from .records import Record, field
 
 REFERENCE_FORMS = "env:NAME, file:PATH, keyring:SERVICE/NAME, prompt, stdin"
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
@@ -77,8 +77,7 @@ def resolve_with(hook: Callable[..., str | None], reference: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class SecretScheme:
+class SecretScheme(Record):
     """A kind of secret reference (``vault:PATH``), registered through
     ``entra_auth_register_secret_schemes``.
 

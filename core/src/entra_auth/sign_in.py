@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .records import Record, field, replace
 
 if TYPE_CHECKING:
     from .config import Config
@@ -36,8 +36,7 @@ CORE_OPTIONS = (
 """Options core reads itself, whatever the provider (profile keys too)."""
 
 
-@dataclass(frozen=True)
-class SignInRequest:
+class SignInRequest(Record):
     """A checked sign-in: which provider, with which options, against which cloud.
 
     ``options`` are validated and normalised; secret options are still references (what may be

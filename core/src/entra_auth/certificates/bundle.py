@@ -8,10 +8,10 @@ produce one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..records import Record, field
 from .thumbprints import fingerprint
 
 if TYPE_CHECKING:
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 
-@dataclass(frozen=True, eq=False)
-class CertificateBundle:
+class CertificateBundle(Record, eq=False):
     """A usable client certificate. The repr names the certificate, never the key."""
 
     certificate: x509.Certificate

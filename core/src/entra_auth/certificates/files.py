@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CertificateError
+from ..records import Record, field
 from .bundle import CertificateBundle
 from .keys import is_rsa, require_private_key_file, require_rsa
 
@@ -30,8 +30,7 @@ _PEM_KEY_MARKERS = (b"PRIVATE KEY-----",)
 _ENCRYPTED_MARKERS = (b"ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
 
 
-@dataclass(frozen=True, eq=False)
-class ParsedFile:
+class ParsedFile(Record, eq=False):
     """What one certificate file holds. ``key_problem`` says why there is no usable key;
     ``key_deferred`` marks a peek that saw a key but did not parse it."""
 

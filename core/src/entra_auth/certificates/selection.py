@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..errors import CertificateError
+from ..records import Record, replace
 from .keys import is_rsa, key_kind
 from .subjects import SubjectQuery, display_name
 from .thumbprints import Thumbprint, fingerprint
@@ -27,8 +27,7 @@ MAX_LISTED = 20
 log = logging.getLogger("entra_auth.certificates")
 
 
-@dataclass(frozen=True)
-class PassedOver:
+class PassedOver(Record):
     """A certificate that was seen and not used, with why."""
 
     location: str

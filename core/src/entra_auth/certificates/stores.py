@@ -15,11 +15,11 @@ read-only). :func:`is_writable` is how callers ask.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import CertificateError
+from ..records import Record, field
 from .files import (
     KEY_SUFFIX,
     PEM_SUFFIXES,
@@ -35,8 +35,7 @@ if TYPE_CHECKING:
     from .thumbprints import Thumbprint
 
 
-@dataclass(frozen=True, eq=False)
-class StoredCertificate:
+class StoredCertificate(Record, eq=False):
     """One certificate a store holds, as selection sees it.
 
     ``certificate`` is None when the entry could not be read at all; ``load`` is None when there

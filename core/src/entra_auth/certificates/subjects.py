@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import CertificateError
+from ..records import Record
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -50,8 +50,7 @@ _SEPARATOR = re.compile(r"(?<!\\)[,;+]")
 Pair = tuple[str, str]
 
 
-@dataclass(frozen=True)
-class SubjectQuery:
+class SubjectQuery(Record):
     """A parsed ``--certificate-name``: attribute/value pairs to match."""
 
     text: str

@@ -9,10 +9,10 @@ all of those forms are accepted; anything else is refused before a single file i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import CertificateError
+from ..records import Record
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -28,8 +28,7 @@ _HEX = re.compile(r"^[0-9A-F]+$")
 _LENGTHS: dict[int, Algorithm] = {40: "sha1", 64: "sha256"}
 
 
-@dataclass(frozen=True)
-class Thumbprint:
+class Thumbprint(Record):
     """A normalized thumbprint: upper-case hex and the digest it was made with."""
 
     hex: str

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from entra_auth import UsageError
@@ -37,19 +37,25 @@ MACHINE_LEARNING = "MachineLearning"
 SOURCES = (IMDS, APP_SERVICE, AZURE_ARC, SERVICE_FABRIC, CLOUD_SHELL, MACHINE_LEARNING)
 
 
-@dataclass(frozen=True)
-class Host:
-    """The identity endpoint this process would ask, and the evidence for choosing it."""
+class Host(NamedTuple):
+    """The identity endpoint this process would ask, and the evidence for choosing it. (A named
+    tuple, not a dataclass: this module is imported by every managed identity sign-in, and a
+    dataclass costs about a millisecond to define.)"""
 
     source: str
     endpoint: str
     chosen_by: str
     """The environment variables (or file) that selected this host, for error messages."""
     supports_user_assigned: bool = True
-    secret: str | None = field(default=None, repr=False, compare=False)
+    secret: str | None = None
     """Service Fabric's ``IDENTITY_HEADER``, sent as its ``Secret`` header."""
     server_thumbprint: str | None = None
     """Service Fabric's endpoint certificate, SHA-1, lower-case hex: the only one trusted."""
+
+    def __repr__(self) -> str:
+        pairs = zip(self._fields, self, strict=True)
+        shown = ", ".join(f"{k}={v!r}" for k, v in pairs if k != "secret")
+        return f"Host({shown})"
 
     def likely_cause(self) -> str:
         """What an unanswered endpoint most often means on this host."""

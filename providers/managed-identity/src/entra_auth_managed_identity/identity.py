@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from entra_auth import UsageError
 
@@ -58,8 +57,7 @@ def check_resource_id(value: Any) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """``kind`` is ``SystemAssigned``, ``ClientId``, ``ObjectId`` or ``ResourceId``."""
 
     kind: str = SYSTEM_ASSIGNED

@@ -23,8 +23,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -37,13 +36,13 @@ CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 6.0
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+TRANSIENT_STATUSES = frozenset({408, 410, 429, *range(500, 600)})
+
+
+class RetryPolicy(NamedTuple):
     """How transient identity-endpoint answers are retried."""
 
-    statuses: frozenset[int] = field(
-        default_factory=lambda: frozenset({408, 410, 429, *range(500, 600)})
-    )
+    statuses: frozenset[int] = TRANSIENT_STATUSES
     max_attempts: int = 4
     backoff: float = 0.5
     """First backoff in seconds when no Retry-After is given; doubles each attempt."""
@@ -62,6 +61,7 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
+DEFAULT_RETRY = RetryPolicy()
 
 
 def retry_after(response: requests.Response) -> float | None:
@@ -88,7 +88,7 @@ class IdentitySession(requests.Session):
         *,
         connect_timeout: float = CONNECT_TIMEOUT,
         read_timeout: float = READ_TIMEOUT,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__()

@@ -19,9 +19,8 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from entra_auth import (
     CLIENT_ID,
@@ -135,8 +134,7 @@ class WorkloadIdentityProvider(Provider):
         )
 
 
-@dataclass(frozen=True)
-class FederatedToken:
+class FederatedToken(NamedTuple):
     """A federated token as read (not verified: Entra verifies it): the compact JWT and the
     claims the context shows. The repr never shows the token."""
 
