@@ -943,7 +943,9 @@ def build_host(
 
     extra_plugins = list(extra_plugins)
     discovered, discovery = _entry_points() if load_entry_points else ([], None)
-    manager = pluggy.PluginManager("entra_auth")
+    from .plugin_manager import PluginManager
+
+    manager = PluginManager()
     manager.add_hookspecs(hookspecs.CredentialProvider)
     host = PluginHost(manager)
     if not extra_plugins:
