@@ -398,6 +398,55 @@ def test_malformed_facts_are_not_read(facts: Any) -> None:
     assert plugin_cache.parse(raw, key) is None
 
 
+def _age(path: Path) -> None:
+    """Give ``path`` an old modification time, so a change made now shows whatever the
+    file system's clock tick (a coarse clock can give two quick changes one time)."""
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+
+
+def test_the_discovery_key_changes_when_a_distribution_comes_or_goes(site: Path) -> None:
+    install_distribution(site, "entra-vault-a", "tp_vault_a", provider("vault-a"))
+    _age(site)
+    before = plugin_cache.environment_key()
+    assert plugin_cache.environment_key() == before  # stable while nothing changes
+    install_distribution(site, "entra-vault-b", "tp_vault_b", provider("vault-b"))
+    added = plugin_cache.environment_key()
+    assert added != before
+    info = site / "entra_vault_a-1.2.3.dist-info"
+    for child in info.iterdir():
+        child.unlink()
+    info.rmdir()
+    assert plugin_cache.environment_key() not in (before, added)
+
+
+def test_the_discovery_key_changes_when_a_distribution_is_reinstalled(site: Path) -> None:
+    """An installer replaces a .dist-info folder of the same name (same version, new entry
+    points: an editable workspace member re-synced); its parent folder's time changes."""
+    install_distribution(site, "entra-vault-a", "tp_vault_a", provider("vault-a"))
+    _age(site)
+    before = plugin_cache.environment_key()
+    info = site / "entra_vault_a-1.2.3.dist-info"
+    info.rename(site / "old.tmp")
+    install_distribution(site, "entra-vault-a", "tp_vault_a", provider("vault-a"), "renamed")
+    for child in (site / "old.tmp").iterdir():
+        child.unlink()
+    (site / "old.tmp").rmdir()
+    assert plugin_cache.environment_key() != before
+
+
+def test_the_discovery_key_changes_when_an_egg_info_is_rewritten_in_place(site: Path) -> None:
+    """``setup.py develop`` rewrites entry_points.txt inside an existing .egg-info."""
+    egg = site / "entra_vault_legacy.egg-info"
+    egg.mkdir()
+    points = egg / "entry_points.txt"
+    points.write_text("[entra_auth]\nlegacy = tp_legacy\n")
+    for path in (points, egg, site):
+        _age(path)
+    before = plugin_cache.environment_key()
+    points.write_text("[entra_auth]\nlegacy = tp_legacy_two\n")
+    assert plugin_cache.environment_key() != before
+
+
 def test_a_cache_with_malformed_facts_is_rebuilt(site: Path) -> None:
     install_distribution(site, "entra-vault-a", "tp_vault_a", provider("vault-a"))
     data = warm()

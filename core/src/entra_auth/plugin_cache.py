@@ -2,9 +2,14 @@
 
 Reading the ``entra_auth`` entry points through ``importlib.metadata`` walks every installed
 distribution's metadata (16 ms here); this file remembers the answer under a key that changes
-whenever a distribution is installed, upgraded or removed: the ``sys.path`` entries, and in each
-folder the names and modification times of its ``*.dist-info`` / ``*.egg-info`` entries (and of
-the folder itself), plus ``ENTRA_AUTH_DISABLE_PLUGINS`` and the Python version.
+whenever a distribution is installed, upgraded or removed: the ``sys.path`` entries and their
+modification times (an installer adds, removes or replaces a ``*.dist-info`` folder, which
+changes its parent's), the names of the ``*.dist-info`` / ``*.egg-info`` / ``*.pth`` entries in
+each folder (so an addition within the same clock tick still counts), the modification times of
+legacy ``*.egg-info`` / ``*.egg-link`` / ``*.pth`` entries and ``entry_points.txt`` files, which
+``setup.py develop`` rewrites in place, plus ``ENTRA_AUTH_DISABLE_PLUGINS`` and the Python
+version. The standard library's folders are not listed (no installer writes there; their times
+still count): that and not stating every ``*.dist-info`` halves the key's cost (0.8 ms here).
 
 The file is ``$XDG_CACHE_HOME/entra-auth/plugins.json``, 0600, written atomically; core reads it
 with ``files.read_trusted`` (private, no link, the user's) and ignores anything it does not
@@ -31,6 +36,7 @@ FORMAT_VERSION = 2
 FILE_NAME = "plugins.json"
 LIMIT = 1024 * 1024
 _META_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth")
+_REWRITTEN_IN_PLACE = (".egg-info", ".egg-link", ".pth")
 
 
 def cache_file() -> Path:
@@ -45,6 +51,7 @@ def environment_key() -> str:
     digest = hashlib.sha256()
     digest.update(f"{FORMAT_VERSION}\0{sys.version}\0{sys.executable}\0".encode())
     digest.update(os.environ.get("ENTRA_AUTH_DISABLE_PLUGINS", "").encode() + b"\0")
+    stdlib = _stdlib_folders()
     for entry in sys.path:
         digest.update(entry.encode("utf-8", "surrogateescape") + b"\0")
         try:
@@ -53,14 +60,29 @@ def environment_key() -> str:
             digest.update(b"-\0")
             continue
         digest.update(f"{folder.st_mtime_ns}\0".encode())
+        if entry in stdlib:
+            continue
         try:
             with os.scandir(entry or ".") as found:
                 names = sorted(e.name for e in found if e.name.endswith(_META_SUFFIXES))
         except OSError:
             continue
         for name in names:
-            digest.update(f"{name}\0{_mtime(entry, name)}\0".encode("utf-8", "surrogateescape"))
+            stamp = _mtime(entry, name) if name.endswith(_REWRITTEN_IN_PLACE) else 0
+            digest.update(f"{name}\0{stamp}\0".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def _stdlib_folders() -> set[str]:
+    """The interpreter's own library folders (``lib/pythonX.Y``, its zip, ``lib-dynload``)."""
+    major, minor = sys.version_info[:2]
+    lib = os.path.join(sys.base_prefix, "lib")
+    stdlib = os.path.join(lib, f"python{major}.{minor}")
+    return {
+        stdlib,
+        os.path.join(stdlib, "lib-dynload"),
+        os.path.join(lib, f"python{major}{minor}.zip"),
+    }
 
 
 def _mtime(folder: str, name: str) -> int:
