@@ -447,6 +447,17 @@ def test_the_discovery_key_changes_when_an_egg_info_is_rewritten_in_place(site: 
     assert plugin_cache.environment_key() != before
 
 
+def test_files_coming_and_going_beside_no_distribution_keep_the_key(site: Path) -> None:
+    """A script's own folder is on sys.path; the logs it writes must not cost every run a
+    full plugin load. The first distribution to appear there counts."""
+    before = plugin_cache.environment_key()
+    (site / "run.log").write_text("written by the script")
+    (site / "helper.py").write_text("")
+    assert plugin_cache.environment_key() == before
+    (site / "entra_new-1.0.dist-info").mkdir()
+    assert plugin_cache.environment_key() != before
+
+
 def test_a_cache_with_malformed_facts_is_rebuilt(site: Path) -> None:
     install_distribution(site, "entra-vault-a", "tp_vault_a", provider("vault-a"))
     data = warm()

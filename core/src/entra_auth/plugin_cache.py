@@ -2,14 +2,14 @@
 
 Reading the ``entra_auth`` entry points through ``importlib.metadata`` walks every installed
 distribution's metadata (16 ms here); this file remembers the answer under a key that changes
-whenever a distribution is installed, upgraded or removed: the ``sys.path`` entries and their
-modification times (an installer adds, removes or replaces a ``*.dist-info`` folder, which
-changes its parent's), the names of the ``*.dist-info`` / ``*.egg-info`` / ``*.pth`` entries in
-each folder (so an addition within the same clock tick still counts), the modification times of
-legacy ``*.egg-info`` / ``*.egg-link`` / ``*.pth`` entries and ``entry_points.txt`` files, which
-``setup.py develop`` rewrites in place, plus ``ENTRA_AUTH_DISABLE_PLUGINS`` and the Python
-version. The standard library's folders are not listed (no installer writes there; their times
-still count): that and not stating every ``*.dist-info`` halves the key's cost (0.8 ms here).
+whenever a distribution is installed, upgraded or removed: the ``sys.path`` entries; in each
+folder the names of its ``*.dist-info`` / ``*.egg-info`` / ``*.egg-link`` / ``*.pth`` entries (an
+addition counts even within one clock tick), the folder's modification time when it holds any
+(an installer that replaces a ``*.dist-info`` folder of the same name changes it), and the times
+of the legacy entries and their ``entry_points.txt``, which ``setup.py develop`` rewrites in
+place; plus ``ENTRA_AUTH_DISABLE_PLUGINS`` and the Python version. A folder without
+distributions (a script's own folder, where other files come and go) and the standard library's
+folders do not count, and no ``*.dist-info`` is stated one by one: the key costs 0.5 ms, not 1.5.
 
 The file is ``$XDG_CACHE_HOME/entra-auth/plugins.json``, 0600, written atomically; core reads it
 with ``files.read_trusted`` (private, no link, the user's) and ignores anything it does not
@@ -54,19 +54,17 @@ def environment_key() -> str:
     stdlib = _stdlib_folders()
     for entry in sys.path:
         digest.update(entry.encode("utf-8", "surrogateescape") + b"\0")
-        try:
-            folder = os.stat(entry or ".")
-        except OSError:
-            digest.update(b"-\0")
-            continue
-        digest.update(f"{folder.st_mtime_ns}\0".encode())
         if entry in stdlib:
-            continue
+            continue  # no installer writes there
         try:
             with os.scandir(entry or ".") as found:
                 names = sorted(e.name for e in found if e.name.endswith(_META_SUFFIXES))
-        except OSError:
+        except OSError:  # missing, or a file (a zip): its time says when it changed
+            digest.update(f"{_stamp(entry or '.')}\0".encode())
             continue
+        if not names:
+            continue  # no distribution here (a script's folder): its other files come and go
+        digest.update(f"{_stamp(entry or '.')}\0".encode())
         for name in names:
             stamp = _mtime(entry, name) if name.endswith(_REWRITTEN_IN_PLACE) else 0
             digest.update(f"{name}\0{stamp}\0".encode("utf-8", "surrogateescape"))
@@ -83,6 +81,13 @@ def _stdlib_folders() -> set[str]:
         os.path.join(stdlib, "lib-dynload"),
         os.path.join(lib, f"python{major}{minor}.zip"),
     }
+
+
+def _stamp(path: str) -> int | str:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return "-"
 
 
 def _mtime(folder: str, name: str) -> int:
