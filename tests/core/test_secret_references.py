@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from entra_auth import Secret, SecretReferenceError, UsageError, connect
 from entra_auth.plugins import build_host
+from entra_auth.secret_references import is_scheme_name, looks_like_reference
 
 SECRET = "s3cr3t-Value_from.somewhere~1"
 
@@ -158,3 +162,19 @@ def test_keyring_reference_to_missing_entry_says_how_to_store_it(
 def test_keyring_reference_needs_service_and_name() -> None:
     with pytest.raises(SecretReferenceError, match="SERVICE/NAME"):
         resolve("keyring:justone")
+
+
+_RFC3986_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZz09+.-:_ /\u212a\u017f\u00e9\n"), max_size=8))
+@example("env:NAME")
+@example("\u212a:x")  # the Kelvin sign lower-cases to an ASCII k: not a scheme
+@example("\u017f:x")  # a case-insensitive regex matched this long s for an s
+@example("prompt")
+def test_a_reference_shape_is_an_rfc3986_scheme_and_a_colon(text: str) -> None:
+    expected = text in ("prompt", "stdin") or re.match(_RFC3986_SCHEME + ":", text) is not None
+    assert looks_like_reference(text) is expected
+    name = text.partition(":")[0]
+    assert is_scheme_name(name) is (re.fullmatch(_RFC3986_SCHEME, name) is not None)
