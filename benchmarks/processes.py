@@ -47,15 +47,19 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def wall(argv: list[str], env: Mapping[str, str], repeat: int, *, check: bool = True) -> float:
-    """Median wall time of ``argv`` in a new process (one unmeasured run first)."""
-    subprocess.run(argv, env=env, check=check, capture_output=True)
-    samples = []
+def walls(argvs: list[list[str]], env: Mapping[str, str], repeat: int) -> list[float]:
+    """Median wall time of each command in a new process, the commands run in turn (round
+    robin, after one unmeasured run each): a machine that slows down or speeds up during the
+    run weighs on every command alike, so their ratios hold even when the times drift."""
+    for argv in argvs:
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+    samples: list[list[float]] = [[] for _ in argvs]
     for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(argv, env=env, check=check, capture_output=True)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        for argv, taken in zip(argvs, samples, strict=True):
+            started = time.perf_counter()
+            subprocess.run(argv, env=env, check=True, capture_output=True)
+            taken.append(time.perf_counter() - started)
+    return [statistics.median(taken) for taken in samples]
 
 
 def ms(seconds: float) -> str:
@@ -101,11 +105,14 @@ def cli_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
         env=env, check=True, capture_output=True,
     )  # fmt: skip
     since = fresh_log(emulator)
-    floor = wall([sys.executable, "-c", "pass"], env, repeat)
-    msal_import = wall([sys.executable, "-c", "import msal"], env, repeat)
-    token = wall([*cli, "token"], env, repeat)
-    context = wall([*cli, "context"], env, repeat)
-    help_ = wall([*cli, "--help"], env, repeat)
+    commands = [
+        [sys.executable, "-c", "pass"],
+        [sys.executable, "-c", "import msal"],
+        [*cli, "token"],
+        [*cli, "context"],
+        [*cli, "--help"],
+    ]
+    floor, msal_import, token, context, help_ = walls(commands, env, repeat)
     made = count_requests(emulator, since)
     probe = subprocess.run(
         [sys.executable, "-X", "importtime", *cli[1:], "token"],
@@ -189,21 +196,33 @@ ROUND_TRIP = 0.020
 tens of milliseconds away from most callers, where the loopback emulator answers at once."""
 
 
-def _measure_script(
-    emulator: Any, code: str, env: Mapping[str, str], repeat: int, *, round_trip: float = 0.0
-) -> tuple[float, float]:
-    """(median whole-process seconds, requests per process); with ``round_trip``, every
-    answer is held that long (an emulator fault on every endpoint)."""
-    argv = [sys.executable, "-c", code]
-    subprocess.run(argv, env=env, check=True, capture_output=True)  # warm the OS caches
-    since = fresh_log(emulator)
+def _measure_scripts(
+    emulator: Any, codes: list[str], env: Mapping[str, str], repeat: int, *, round_trip: float = 0.0
+) -> list[tuple[float, float]]:
+    """(median whole-process seconds, requests per process) of each script, run in turn as in
+    ``walls``; with ``round_trip``, every answer is held that long (an emulator fault on every
+    endpoint; the requests are not counted then, since counting empties the emulator's state)."""
+    argvs = [[sys.executable, "-c", code] for code in codes]
+    for argv in argvs:
+        subprocess.run(argv, env=env, check=True, capture_output=True)  # warm the OS caches
+    samples: list[list[float]] = [[] for _ in codes]
+    made = [0] * len(codes)
+    fresh_log(emulator)
     if round_trip:
         emulator.add_fault("any", delay=round_trip, count=1_000_000)
-    seconds = wall(argv, env, repeat)
-    made = count_requests(emulator, since) / (repeat + 1)
-    if round_trip:
-        emulator.reset()  # the delay must not outlive these runs
-    return seconds, made
+    try:
+        for _ in range(repeat):
+            for index, argv in enumerate(argvs):
+                since = 0 if round_trip else fresh_log(emulator)
+                started = time.perf_counter()
+                subprocess.run(argv, env=env, check=True, capture_output=True)
+                samples[index].append(time.perf_counter() - started)
+                if not round_trip:
+                    made[index] += count_requests(emulator, since)
+    finally:
+        if round_trip:
+            emulator.reset()  # the delay must not outlive these runs
+    return [(statistics.median(taken), n / repeat) for taken, n in zip(samples, made, strict=True)]
 
 
 def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
@@ -247,16 +266,17 @@ def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
     latency_rows: list[Row] = []
     for label, provider, options, msal_code, azid_code, extra in kinds:
         env = child_env({**base, **extra})
-        codes = (
+        codes = [
             _OURS.format(provider=provider, options=options, scope=SCOPE),
             msal_code.format(scope=SCOPE, graph=GRAPH),
             azid_code.format(scope=SCOPE),
-        )
-        results = [_measure_script(emulator, code, env, repeat) for code in codes]
+        ]
+        results = _measure_scripts(emulator, codes, env, repeat)
         (ours_t, ours_n), (msal_t, msal_n), (azid_t, azid_n) = results
         rows.append((f"fresh process, first token: {label}", ms(ours_t), ms(msal_t), ms(azid_t)))
         ours_far, msal_far, azid_far = (
-            _measure_script(emulator, code, env, repeat, round_trip=ROUND_TRIP)[0] for code in codes
+            seconds
+            for seconds, _ in _measure_scripts(emulator, codes, env, repeat, round_trip=ROUND_TRIP)
         )
         latency_rows.append(
             (
@@ -293,8 +313,8 @@ def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
 def _measure_current_user(
     emulator: Any, code: str, env: Mapping[str, str], state: Path, repeat: int
 ) -> tuple[float, float]:
-    """Like ``_measure_script`` with the token cache emptied before each run (the discovery
-    cache, under the user cache folder, stays: that is what is measured)."""
+    """Like ``_measure_scripts`` for one script, with the token cache emptied before each run
+    (the discovery cache, under the user cache folder, stays: that is what is measured)."""
     argv = [sys.executable, "-c", code]
 
     def empty_tokens() -> None:

@@ -447,13 +447,21 @@ def test_the_discovery_key_changes_when_an_egg_info_is_rewritten_in_place(site: 
     assert plugin_cache.environment_key() != before
 
 
-def test_files_coming_and_going_beside_no_distribution_keep_the_key(site: Path) -> None:
+def test_files_coming_and_going_beside_no_distribution_keep_the_key(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A script's own folder is on sys.path; the logs it writes must not cost every run a
-    full plugin load. The first distribution to appear there counts."""
+    full plugin load, nor a script in another folder. The first distribution there counts."""
     before = plugin_cache.environment_key()
     (site / "run.log").write_text("written by the script")
     (site / "helper.py").write_text("")
     assert plugin_cache.environment_key() == before
+    elsewhere = tmp_path / "other-scripts"
+    elsewhere.mkdir()
+    swapped = [str(elsewhere) if entry == str(site) else entry for entry in sys.path]
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "path", swapped)
+        assert plugin_cache.environment_key() == before
     (site / "entra_new-1.0.dist-info").mkdir()
     assert plugin_cache.environment_key() != before
 

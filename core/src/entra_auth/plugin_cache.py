@@ -2,14 +2,16 @@
 
 Reading the ``entra_auth`` entry points through ``importlib.metadata`` walks every installed
 distribution's metadata (16 ms here); this file remembers the answer under a key that changes
-whenever a distribution is installed, upgraded or removed: the ``sys.path`` entries; in each
-folder the names of its ``*.dist-info`` / ``*.egg-info`` / ``*.egg-link`` / ``*.pth`` entries (an
-addition counts even within one clock tick), the folder's modification time when it holds any
-(an installer that replaces a ``*.dist-info`` folder of the same name changes it), and the times
-of the legacy entries and their ``entry_points.txt``, which ``setup.py develop`` rewrites in
-place; plus ``ENTRA_AUTH_DISABLE_PLUGINS`` and the Python version. A folder without
-distributions (a script's own folder, where other files come and go) and the standard library's
-folders do not count, and no ``*.dist-info`` is stated one by one: the key costs 0.5 ms, not 1.5.
+whenever a distribution is installed, upgraded or removed. For each ``sys.path`` folder that
+holds ``*.dist-info`` / ``*.egg-info`` / ``*.egg-link`` / ``*.pth`` entries: where it is, their
+names (an addition counts even within one clock tick), the folder's modification time (an
+installer that replaces a ``*.dist-info`` folder of the same name changes it), and the times of
+the legacy entries and their ``entry_points.txt``, which ``setup.py develop`` rewrites in place;
+zip files on ``sys.path`` by their time; plus ``ENTRA_AUTH_DISABLE_PLUGINS`` and the Python
+version. A folder with no distribution (a script's own folder, where other files come and go)
+counts for nothing, so scripts run from different folders share one cache; the standard
+library's folders are not listed, and no ``*.dist-info`` is stated one by one: the key costs
+0.5 ms, not 1.5.
 
 The file is ``$XDG_CACHE_HOME/entra-auth/plugins.json``, 0600, written atomically; core reads it
 with ``files.read_trusted`` (private, no link, the user's) and ignores anything it does not
@@ -53,18 +55,23 @@ def environment_key() -> str:
     digest.update(os.environ.get("ENTRA_AUTH_DISABLE_PLUGINS", "").encode() + b"\0")
     stdlib = _stdlib_folders()
     for entry in sys.path:
-        digest.update(entry.encode("utf-8", "surrogateescape") + b"\0")
         if entry in stdlib:
             continue  # no installer writes there
+        folder = entry or "."
         try:
-            with os.scandir(entry or ".") as found:
+            with os.scandir(folder) as found:
                 names = sorted(e.name for e in found if e.name.endswith(_META_SUFFIXES))
-        except OSError:  # missing, or a file (a zip): its time says when it changed
-            digest.update(f"{_stamp(entry or '.')}\0".encode())
+        except OSError:  # missing (nothing to find), or a file such as a zip: its time counts
+            stamp = _stamp(folder)
+            if stamp != "-":
+                digest.update(f"{entry}\0{stamp}\0".encode("utf-8", "surrogateescape"))
             continue
         if not names:
-            continue  # no distribution here (a script's folder): its other files come and go
-        digest.update(f"{_stamp(entry or '.')}\0".encode())
+            # Nothing installed here (a script's own folder): neither where it is nor what else
+            # it holds changes what is installed, so two scripts in two folders share the cache.
+            continue
+        where = f"{os.path.abspath(folder)}\0{_stamp(folder)}\0"
+        digest.update(where.encode("utf-8", "surrogateescape"))
         for name in names:
             stamp = _mtime(entry, name) if name.endswith(_REWRITTEN_IN_PLACE) else 0
             digest.update(f"{name}\0{stamp}\0".encode("utf-8", "surrogateescape"))
