@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -412,10 +413,7 @@ def test_the_discovery_key_changes_when_a_distribution_comes_or_goes(site: Path)
     install_distribution(site, "entra-vault-b", "tp_vault_b", provider("vault-b"))
     added = plugin_cache.environment_key()
     assert added != before
-    info = site / "entra_vault_a-1.2.3.dist-info"
-    for child in info.iterdir():
-        child.unlink()
-    info.rmdir()
+    shutil.rmtree(site / "entra_vault_a-1.2.3.dist-info")
     assert plugin_cache.environment_key() not in (before, added)
 
 
@@ -428,9 +426,7 @@ def test_the_discovery_key_changes_when_a_distribution_is_reinstalled(site: Path
     info = site / "entra_vault_a-1.2.3.dist-info"
     info.rename(site / "old.tmp")
     install_distribution(site, "entra-vault-a", "tp_vault_a", provider("vault-a"), "renamed")
-    for child in (site / "old.tmp").iterdir():
-        child.unlink()
-    (site / "old.tmp").rmdir()
+    shutil.rmtree(site / "old.tmp")
     assert plugin_cache.environment_key() != before
 
 

@@ -31,6 +31,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import EntraAuthError, PluginError, UsageError
+from .plugin_manager import PluginManager
 from .records import Record, field
 
 if TYPE_CHECKING:
@@ -943,8 +944,6 @@ def build_host(
 
     extra_plugins = list(extra_plugins)
     discovered, discovery = _entry_points() if load_entry_points else ([], None)
-    from .plugin_manager import PluginManager
-
     manager = PluginManager()
     manager.add_hookspecs(hookspecs.CredentialProvider)
     host = PluginHost(manager)
