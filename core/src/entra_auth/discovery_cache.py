@@ -90,6 +90,13 @@ class DiscoveryCachingClient:
     def close(self) -> None:
         self._http.close()
 
+    def preconnect(self, url: str) -> None:
+        """Open the connection ahead of the first request, when the session can
+        (``http.TimeoutSession.preconnect``)."""
+        preconnect = getattr(self._http, "preconnect", None)
+        if preconnect is not None:
+            preconnect(url)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._http, name)
 

@@ -112,10 +112,12 @@ class ConfidentialClientSource:
             app = self._apps.get((tenant_id, cae))
             if app is not None:
                 return app
-            import msal
-
             env = self._settings.environment
             authority = env.authority(tenant_id)
+            # The first request's handshakes overlap msal's import and the key's loading.
+            self._http.preconnect(authority)
+            import msal
+
             try:
                 app = msal.ConfidentialClientApplication(
                     self.client_id,
