@@ -485,8 +485,9 @@ WORKER = textwrap.dedent(
         "client-secret", fetch_token=False, client_id=os.environ["APP_CLIENT_ID"],
         tenant_id=os.environ["APP_TENANT_ID"], client_secret="env:APP_SECRET")
     assert cred.get_token("https://graph.microsoft.com/.default").token
-    print(json.dumps(sorted(m for m in sys.modules if m.startswith(("entra_auth_", "tp_"))
-                            or m == "difflib")))
+    watched = ("difflib", "entra_auth.certificates", "entra_auth.token_store")
+    print(json.dumps(sorted(m for m in sys.modules
+                            if m.startswith(("entra_auth_", "tp_")) or m in watched)))
     """
 )
 
@@ -521,5 +522,9 @@ def test_a_new_process_imports_only_the_provider_it_uses(secret_app, emulator_en
         "entra_auth_managed_identity",
         "tp_vault_a",
         "difflib",
+        # Nor what a secret sign-in in Process scope never uses: the certificate stores and
+        # the token cache files.
+        "entra_auth.certificates",
+        "entra_auth.token_store",
     ):
         assert module not in second, (module, second)

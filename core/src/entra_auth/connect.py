@@ -105,20 +105,25 @@ def open_credential(
     from .context import EntraContext
     from .credential import ALLOWED_TENANTS_ENV, ALLOWED_TENANTS_OPTION
     from .plugins import create_source
-    from .token_store import FileTokenStore, cache_folder, cache_key, open_shared_store
 
     allowed_tenants = request.options.get(ALLOWED_TENANTS_OPTION)
     if allowed_tenants is None:
         allowed_tenants = os.environ.get(ALLOWED_TENANTS_ENV, "")
     local: TokenStore | None = store
     if local is None and request.context_scope == "CurrentUser":
+        from .token_store import FileTokenStore, cache_folder, cache_key
+
         local = FileTokenStore(cache_folder(), request.partition, key=cache_key(request.options))
     if fetch_token and local is not None:
         # Connecting proves the credential: its first token comes from Entra, never from a
         # cache entry another sign-in (perhaps with another secret behind the same reference)
         # left there. A shared cache (token_cache) is the fleet's, trusted by its key.
         local = _ProvingStore(local)
-    shared: TokenStore | None = open_shared_store(request, local) if store is None else None
+    shared: TokenStore | None = None
+    if store is None and request.options.get("token_cache"):
+        from .token_store import open_shared_store
+
+        shared = open_shared_store(request, local)
     if prove and fetch_token and shared is not None:
         shared = _ProvingStore(shared)
     store = shared if shared is not None else local

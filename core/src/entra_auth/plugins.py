@@ -149,6 +149,7 @@ class PluginHost(Record, frozen=False):
     _hook_name_failures: list[PluginFailure] = field(default_factory=list)
     _registration_failures: dict[str, list[PluginFailure]] = field(default_factory=dict)
     _conflict_plugins: set[str] = field(default_factory=set)
+    _builtin_stores_pending: bool = False
 
     # -- providers -----------------------------------------------------------------------
     def providers(self) -> dict[str, ProviderEntry]:
@@ -166,6 +167,7 @@ class PluginHost(Record, frozen=False):
     def load_all(self) -> None:
         """Import every plugin now, for callers that read ``distributions`` or ``manager``
         themselves (``entra-auth plugins``)."""
+        self._register_builtin_stores()
         self.providers()
 
     def get_provider(self, name: str) -> ProviderEntry:
@@ -347,6 +349,17 @@ class PluginHost(Record, frozen=False):
         self.failures[:] = self._load_failures
         self._check_hook_names()
 
+    def _register_builtin_stores(self) -> None:
+        """Core's certificate stores, registered when stores are first needed (a secret or
+        managed identity sign-in never needs them); their place, first in search order, was
+        kept for them by ``build_host``."""
+        with self._lock:
+            if self._builtin_stores_pending:
+                from .certificates import builtin_stores
+
+                self._builtin_stores_pending = False
+                self.manager.register(builtin_stores, name=BUILTIN_STORES_PLUGIN)
+
     def _sort_distributions(self) -> None:
         """``distributions`` in a full host's order, whenever each plugin loaded."""
         rows = sorted(
@@ -508,6 +521,7 @@ class PluginHost(Record, frozen=False):
     def _registered_stores(self) -> list[tuple[str, CertificateStore]]:
         with self._lock:
             if self._stores is None:
+                self._register_builtin_stores()
                 stores: list[tuple[str, CertificateStore]] = []
 
                 def collect(plugin: str, store: Any) -> None:
@@ -956,7 +970,7 @@ def build_host(
     manager.register(secret_references, name=SECRET_SCHEMES_PLUGIN)
     host.distributions[SECRET_SCHEMES_PLUGIN] = _own_distribution()
     host._order[SECRET_SCHEMES_PLUGIN] = 0
-    _register_builtin_stores(host)
+    _reserve_builtin_stores(host)
     if load_entry_points:
         names = [ep.name for ep in discovered]
         for ep in discovered:
@@ -1020,13 +1034,11 @@ def _load_entry_point(host: PluginHost, ep: _EntryPoint) -> bool:
     return True
 
 
-def _register_builtin_stores(host: PluginHost) -> None:
-    """Core's certificate stores, first in search order."""
-    from .certificates import builtin_stores
-
-    host.manager.register(builtin_stores, name=BUILTIN_STORES_PLUGIN)
+def _reserve_builtin_stores(host: PluginHost) -> None:
+    """Core's certificate stores: first in search order, registered on first use."""
     host.distributions[BUILTIN_STORES_PLUGIN] = _own_distribution()
     host._order.setdefault(BUILTIN_STORES_PLUGIN, len(host._order))
+    host._builtin_stores_pending = True
 
 
 def _own_distribution() -> tuple[str, str]:

@@ -329,6 +329,8 @@ def validate_options(
 
 def _check_token_cache(core_options: dict[str, Any], host: PluginHost | None) -> None:
     """``token_cache`` names a URL an installed backend serves, with no password in it."""
+    if not core_options:
+        return
     from .token_store import (
         ENCRYPTION_OPTION,
         TOKEN_CACHE_FALLBACK_OPTION,
