@@ -120,7 +120,7 @@ def open_credential(
         # left there. A shared cache (token_cache) is the fleet's, trusted by its key.
         local = _ProvingStore(local)
     shared: TokenStore | None = None
-    if store is None and request.options.get("token_cache"):
+    if store is None and request.options.get("token_cache"):  # token_store.TOKEN_CACHE_OPTION
         from .token_store import open_shared_store
 
         shared = open_shared_store(request, local)
