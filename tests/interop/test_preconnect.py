@@ -136,3 +136,30 @@ def test_a_connection_the_server_closed_is_dropped(tls_server):
         while _only_records(sock) and time.monotonic() < deadline:
             wait_for_read(sock, 0.1)  # the tickets come first, then the end of the stream
         assert not _only_records(sock)
+
+
+def test_a_connection_that_never_comes_does_not_double_the_wait():
+    """A listener that accepts and never answers TLS: the connection opened ahead times out,
+    and the request's own attempt gets only what is left of the connect timeout."""
+    import requests
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    session = build_session(timeout=(2.0, 5.0))
+    started = time.monotonic()
+    session.preconnect(url)
+    with listener, pytest.raises(requests.exceptions.RequestException):
+        session.get(url)
+    taken = time.monotonic() - started
+    assert 2.0 <= taken < 3.5  # one connect timeout and the 0.5 s floor, not two (4 s)
+    assert len(accepted) == 2  # the preconnect's attempt, then the request's own
+    for sock in accepted:
+        sock.close()
