@@ -1,8 +1,9 @@
-"""One HTTP session per credential, with timeouts that requests will not set session-wide and
-the Azure-SDK-style retries of :mod:`.http_retry`.
+"""One HTTP session per credential, with timeouts that requests will not set session-wide, the
+Azure-SDK-style retries of :mod:`.http_retry`, and its first connection opened ahead.
 
 msal takes any object with requests' ``get``/``post`` shape; without timeouts a dead endpoint
-would hang a script forever, and without retries one 503 would fail a sign-in.
+would hang a script forever, without retries one 503 would fail a sign-in, and without the
+connection opened ahead a new process would add two round trips to its first token.
 """
 
 from __future__ import annotations
