@@ -53,15 +53,27 @@ def walls(argvs: list[list[str]], env: Mapping[str, str], repeat: int) -> list[f
     """Median wall time of each command in a new process, the commands run in turn (round
     robin, after one unmeasured run each): a machine that slows down or speeds up during the
     run weighs on every command alike, so their ratios hold even when the times drift."""
+    return [seconds for seconds, _ in _in_turn(argvs, env, repeat)]
+
+
+def _in_turn(
+    argvs: list[list[str]], env: Mapping[str, str], repeat: int, emulator: Any = None
+) -> list[tuple[float, float]]:
+    """(median seconds, requests to ``emulator`` per run) of each command, run as ``walls``
+    says; the requests are 0 without an emulator."""
     for argv in argvs:
-        subprocess.run(argv, env=env, check=True, capture_output=True)
+        subprocess.run(argv, env=env, check=True, capture_output=True)  # warm the OS caches
     samples: list[list[float]] = [[] for _ in argvs]
+    made = [0] * len(argvs)
     for _ in range(repeat):
-        for argv, taken in zip(argvs, samples, strict=True):
+        for index, argv in enumerate(argvs):
+            since = fresh_log(emulator) if emulator is not None else 0
             started = time.perf_counter()
             subprocess.run(argv, env=env, check=True, capture_output=True)
-            taken.append(time.perf_counter() - started)
-    return [statistics.median(taken) for taken in samples]
+            samples[index].append(time.perf_counter() - started)
+            if emulator is not None:
+                made[index] += count_requests(emulator, since)
+    return [(statistics.median(taken), n / repeat) for taken, n in zip(samples, made, strict=True)]
 
 
 def ms(seconds: float) -> str:
@@ -203,20 +215,7 @@ def _measure_scripts(
 ) -> list[tuple[float, float]]:
     """(median whole-process seconds, requests per process) of each script, run in turn as in
     ``walls``."""
-    argvs = [[sys.executable, "-c", code] for code in codes]
-    for argv in argvs:
-        subprocess.run(argv, env=env, check=True, capture_output=True)  # warm the OS caches
-    samples: list[list[float]] = [[] for _ in codes]
-    made = [0] * len(codes)
-    fresh_log(emulator)
-    for _ in range(repeat):
-        for index, argv in enumerate(argvs):
-            since = fresh_log(emulator)
-            started = time.perf_counter()
-            subprocess.run(argv, env=env, check=True, capture_output=True)
-            samples[index].append(time.perf_counter() - started)
-            made[index] += count_requests(emulator, since)
-    return [(statistics.median(taken), n / repeat) for taken, n in zip(samples, made, strict=True)]
+    return _in_turn([[sys.executable, "-c", code] for code in codes], env, repeat, emulator)
 
 
 @contextlib.contextmanager
