@@ -75,6 +75,12 @@ def test_delay_makes_client_timeout(emu: Emulator, http, secret_client: str) -> 
     emu.add_fault("token", delay=1.0, status=500)
     with pytest.raises(requests.Timeout):
         http.post(emu.token_endpoint(TENANT), data=token_form(secret_client), timeout=0.3)
+    # The emulator still answers (and logs) once the delay is over: wait for it, or the entry
+    # lands in a later test's request log.
+    deadline = time.monotonic() + 10
+    while not emu.requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r["status"] for r in emu.requests()] == [500]
 
 
 def test_drop_connection(emu: Emulator, secret_client: str) -> None:
