@@ -22,9 +22,11 @@ import os
 import re
 import stat
 import time
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing, pathlib and dataclasses are not imported on this path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 _LIMIT = 1024 * 1024
 _MAX_TIME = 2**40
@@ -88,7 +90,7 @@ def _context(args: list[str]) -> int | None:
         return None
     from .output import data_json, echo, format_list
 
-    shown = connection.context
+    shown = connection["context"]
     output = flags.get("--output", ["table"])[0]
     echo(data_json(shown) if output == "json" else format_list(shown))
     return 0
@@ -97,29 +99,29 @@ def _context(args: list[str]) -> int | None:
 def _token(args: list[str]) -> int | None:
     flags = _flags(args, {"--scope": None, "--output": ("raw", "json")})
     connection = _connection()
-    if connection is None or connection.context_scope != "CurrentUser":
+    if connection is None or connection["context_scope"] != "CurrentUser":
         return None
-    options = connection.options
+    options = connection["options"]
     if any(name in options for name in _CORE_OPTIONS):
         return None
     if os.environ.get("ENTRA_AUTH_CACHE_ENCRYPTION", "").strip():
         return None  # sealed entries: the full command opens them with the keyring's key
-    env = connection.environment
+    env = connection["environment"]
     authority, graph = env.get("authority_host", ""), env.get("graph_endpoint", "")
     if not (_URL.fullmatch(authority) and _URL.fullmatch(graph)):
         return None
     discovery = _discovery()
     if discovery is None:
         return None
-    provider = discovery.get("providers", {}).get(connection.provider)
+    provider = discovery.get("providers", {}).get(connection["provider"])
     if not isinstance(provider, dict) or provider.get("static_partition") is not True:
         return None
     if any(options.get(name) is not None for name in provider.get("path_options", [None])):
         return None  # checked against the file system again by the full command
     cache_options = set(discovery.get("cache_options", ()))
     own = {k: v for k, v in options.items() if k not in cache_options}
-    partition = _partition(connection.provider, authority, own)
-    if partition != connection.partition:
+    partition = _partition(connection["provider"], authority, own)
+    if partition != connection.get("partition"):
         return None
     scopes = flags.get("--scope") or [graph.rstrip("/") + "/.default"]
     entry = _cached_token(partition, scopes)
@@ -137,13 +139,22 @@ def _token(args: list[str]) -> int | None:
 # -- files, read only when exactly as entra-auth writes them ------------------------------
 
 
-def _xdg(variable: str, fallback: str) -> Path:
+def _xdg(variable: str, fallback: str) -> str:
     value = os.environ.get(variable, "").strip()
-    base = Path(value) if value and os.path.isabs(value) else Path.home() / fallback
-    return base / "entra-auth"
+    base = value if value and os.path.isabs(value) else os.path.join(_home(), fallback)
+    return os.path.join(base, "entra-auth")
 
 
-def _private_folder(folder: Path) -> bool:
+def _home() -> str:
+    """``Path.home()``: ``~`` expanded, an error when there is no home (the full command
+    reports it)."""
+    home = os.path.expanduser("~")
+    if home == "~":
+        raise RuntimeError("no home folder")
+    return home
+
+
+def _private_folder(folder: str) -> bool:
     try:
         info = os.lstat(folder)
     except OSError:
@@ -155,10 +166,10 @@ def _private_folder(folder: Path) -> bool:
     )
 
 
-def _read_private(path: Path) -> bytes | None:
+def _read_private(path: str) -> bytes | None:
     """The file's bytes when it is a regular file of this user, 0600 or stricter, not a link,
     in a folder only this user can write; None otherwise."""
-    if not _private_folder(path.parent):
+    if not _private_folder(os.path.dirname(path)):
         return None
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -180,16 +191,16 @@ def _read_private(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def _connection() -> Any:
-    from . import state
+def _connection() -> dict[str, Any] | None:
+    from . import saved_format
 
     explicit = os.environ.get("ENTRA_AUTH_STATE_DIR", "").strip()
-    folder = Path(explicit).expanduser() if explicit else _xdg("XDG_STATE_HOME", ".local/state")
-    raw = _read_private(folder / state.FILE_NAME)
+    folder = os.path.expanduser(explicit) if explicit else _xdg("XDG_STATE_HOME", ".local/state")
+    raw = _read_private(os.path.join(folder, saved_format.FILE_NAME))
     if raw is None:
         return None
     try:
-        return state.parse_connection(raw)
+        return saved_format.parse(raw)
     except ValueError:
         return None
 
@@ -202,13 +213,13 @@ def _discovery() -> dict[str, Any] | None:
     spec = importlib.util.find_spec("entra_auth")
     if spec is None or not spec.submodule_search_locations:
         return None
-    location = Path(next(iter(spec.submodule_search_locations))) / "plugin_cache.py"
+    location = os.path.join(next(iter(spec.submodule_search_locations)), "plugin_cache.py")
     module_spec = importlib.util.spec_from_file_location("_entra_auth_plugin_cache", location)
     if module_spec is None or module_spec.loader is None:
         return None
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    raw = _read_private(module.cache_file())
+    raw = _read_private(module.cache_path())
     if raw is None:
         return None
     data: dict[str, Any] | None = module.parse(raw, module.environment_key())
@@ -242,8 +253,8 @@ def _cached_token(partition: str, scopes: list[str]) -> dict[str, Any] | None:
     as ``FileTokenStore`` writes it."""
     key = json.dumps([list(scopes), None])
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    folder = _xdg("XDG_STATE_HOME", ".local/state") / "tokens"
-    raw = _read_private(folder / f"{partition}-{digest}.json")
+    folder = os.path.join(_xdg("XDG_STATE_HOME", ".local/state"), "tokens")
+    raw = _read_private(os.path.join(folder, f"{partition}-{digest}.json"))
     if raw is None:
         return None
     data = json.loads(raw.decode("utf-8"))

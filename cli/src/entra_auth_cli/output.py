@@ -10,8 +10,12 @@ import enum
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+
+TYPE_CHECKING = False  # typing is not imported: the fast path prints through this module
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 class Output(enum.StrEnum):

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
-FILE_NAME = "connection.json"
+from . import saved_format
+from .saved_format import FILE_NAME, FORMAT_VERSION
 
 
 @dataclass
@@ -98,61 +98,8 @@ def load() -> SavedConnection:
 
 def parse_connection(raw: bytes) -> SavedConnection:
     """A ``SavedConnection`` from the file's bytes; ``ValueError`` saying what is wrong with
-    anything ``save`` could not have written. (Core's ``files.json_object`` does the same
-    first step, but the CLI fast path reads this file without importing ``entra_auth``.)"""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 at byte {exc.start}") from None
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except ValueError as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"a JSON {type(data).__name__}, not an object")
-    if data.get("version") != FORMAT_VERSION:
-        raise ValueError(f"format version {data.get('version')!r}, expected {FORMAT_VERSION}")
-    for name, kind in _FIELDS.items():
-        if name in data and not isinstance(data[name], kind):
-            raise ValueError(f"{name} is a JSON {_json_type(data[name])}, not {_WORDS[kind]}")
-    for name in ("provider", "options", "environment", "context_scope", "context"):
-        if name not in data:
-            raise ValueError(f"{name} is missing")
-    if not all(isinstance(v, str) for v in data["environment"].values()):
-        raise ValueError("environment holds a value that is not a string")
-    if not all(isinstance(v, str) for v in data.get("kept_in_keyring", [])):
-        raise ValueError("kept_in_keyring holds a value that is not a string")
-    known = {k: data[k] for k in SavedConnection.__dataclass_fields__ if k in data}
-    return SavedConnection(**known)
-
-
-_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "provider": str,
-    "options": dict,
-    "environment": dict,
-    "context_scope": str,
-    "context": dict,
-    "profile": (str, type(None)),
-    "kept_in_keyring": list,
-    "partition": (str, type(None)),
-    "connected_at": str,
-}
-_WORDS: dict[type | tuple[type, ...], str] = {
-    str: "a string",
-    dict: "an object",
-    list: "a list",
-    (str, type(None)): "a string or null",
-}
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    return {str: "string", int: "number", float: "number", list: "array", dict: "object"}.get(
-        type(value), type(value).__name__
-    )
+    anything ``save`` could not have written (``saved_format.parse``)."""
+    return SavedConnection(**saved_format.parse(raw))
 
 
 def forget() -> SavedConnection | None:

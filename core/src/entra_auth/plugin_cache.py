@@ -31,8 +31,12 @@ import hashlib
 import json
 import os
 import sys
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself is not imported: the fast path reads this module
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 FORMAT_VERSION = 2
 FILE_NAME = "plugins.json"
@@ -43,9 +47,22 @@ _REWRITTEN_IN_PLACE = (".egg-info", ".egg-link", ".pth")
 
 def cache_file() -> Path:
     """``$XDG_CACHE_HOME/entra-auth/plugins.json`` (default ``~/.cache/entra-auth``)."""
+    from pathlib import Path
+
+    return Path(cache_path())
+
+
+def cache_path() -> str:
+    """``cache_file`` as a string, for the CLI's fast path, which spares itself pathlib."""
     value = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(value) if value and os.path.isabs(value) else Path.home() / ".cache"
-    return base / "entra-auth" / FILE_NAME
+    if value and os.path.isabs(value):
+        base = value
+    else:
+        home = os.path.expanduser("~")
+        if home == "~":  # as Path.home() fails
+            raise RuntimeError("Could not determine home directory.")
+        base = os.path.join(home, ".cache")
+    return os.path.join(base, "entra-auth", FILE_NAME)
 
 
 def environment_key() -> str:
