@@ -223,3 +223,61 @@ def test_the_fast_path_reads_every_field_the_saved_connection_has() -> None:
     fields = set(state.SavedConnection.__dataclass_fields__)
     assert fields == {"version", *saved_format._FIELDS}
     assert set(saved_format.REQUIRED) <= fields
+
+
+def help_file() -> Path:
+    return Path(os.environ["XDG_CACHE_HOME"]) / "entra-auth" / "help.json"
+
+
+def test_help_is_the_page_the_full_cli_stored_for_this_installation_and_width(tmp_path):  # type: ignore[no-untyped-def]
+    """The full CLI stores the top-level page it rendered; the fast path prints it, byte for
+    byte, without typer, for the same key and terminal width only."""
+    pages = {}
+    for columns in (None, "60", "200"):
+        env = {"COLUMNS": columns} if columns else {}
+        for args in (("--help",), ("-h",)):
+            full, _ = run("full", args, tmp_path, env)
+            pages[columns] = full
+            fast, loaded = run("fast", args, tmp_path, env)
+            assert fast == full and full[0] == 0 and "Commands:" in full[1], (args, columns)
+            assert heavy(loaded) == [] and "typer" not in loaded, (args, columns)
+    assert help_file().stat().st_mode & 0o777 == 0o600
+    # A width never seen: the full CLI answers (and stores that page too).
+    full, _ = run("full", ("--help",), tmp_path, {"COLUMNS": "50"})
+    help_file().unlink()
+    run("full", ("--help",), tmp_path, {"COLUMNS": "200"})  # only the 200-column page kept
+    fast, loaded = run("fast", ("--help",), tmp_path, {"COLUMNS": "50"})
+    assert fast == full and "typer" in loaded
+    # Another installation (a distribution added to sys.path): the full CLI answers.
+    site = tmp_path / "site"
+    (site / "newdist-1.0.dist-info").mkdir(parents=True)
+    stale, loaded = run("fast", ("--help",), tmp_path, {"PYTHONPATH": str(site)})
+    assert stale == pages[None] and "typer" in loaded
+    assert pages["60"][1] != pages[None][1]  # the width matters: 60 columns wrap elsewhere
+    _, loaded = run("fast", ("--help",), tmp_path, {"PYTHONPATH": str(site)})
+    assert "typer" not in loaded  # stored again for that installation
+
+
+def test_a_help_page_file_not_as_written_is_not_printed(tmp_path):  # type: ignore[no-untyped-def]
+    full, _ = run("full", ("--help",), tmp_path)
+    stored = json.loads(help_file().read_text())
+    forged = {**stored, "pages": {k: "forged page" for k in stored["pages"]}}
+    for mode in (0o644, 0o620):  # readable or writable by others: never read
+        help_file().write_text(json.dumps(forged))
+        help_file().chmod(mode)
+        fast, loaded = run("fast", ("--help",), tmp_path)
+        assert fast == full and "typer" in loaded, oct(mode)
+    help_file().unlink()
+    help_file().symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_text(json.dumps(forged))
+    (tmp_path / "elsewhere.json").chmod(0o600)
+    fast, loaded = run("fast", ("--help",), tmp_path)
+    assert fast == full and "typer" in loaded
+    for damaged in ("{not json", json.dumps({**stored, "version": 9}), "[]"):
+        help_file().unlink()
+        help_file().write_text(damaged)
+        help_file().chmod(0o600)
+        fast, loaded = run("fast", ("--help",), tmp_path)
+        assert fast == full and "typer" in loaded, damaged
+    _, loaded = run("fast", ("--help",), tmp_path)  # the full CLI wrote it anew
+    assert "typer" not in loaded

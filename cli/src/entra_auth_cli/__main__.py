@@ -1,14 +1,16 @@
 """``python -m entra_auth_cli`` and the ``entra-auth`` console script.
 
-``token`` and ``context`` are answered by the fast path (``fast``) when it can answer exactly
-as the full command would; everything else imports the typer application.
+``token``, ``context`` and the top-level ``--help`` are answered by the fast path (``fast``)
+when it can answer exactly as the full command would; everything else imports the typer
+application.
 """
 
 import sys
 
 
 def main() -> None:
-    if sys.argv[1:2] in (["token"], ["context"]):  # the only commands the fast path answers
+    # the only commands the fast path answers
+    if sys.argv[1:2] in (["token"], ["context"]) or sys.argv[1:] in (["--help"], ["-h"]):
         from entra_auth_cli.fast import answer
 
         code = answer(sys.argv[1:])

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from . import (
     certificate_cmd,
@@ -30,9 +31,25 @@ from . import (
     request_cmd,
     token_cmd,
 )
+from ._click import Context
 from .provider_flags import ProviderFlagsCommand
 
+
+class TopLevelGroup(TyperGroup):
+    """The command table; the help page it renders is kept for the fast path (``help_cache``),
+    which prints it without importing typer."""
+
+    def get_help(self, ctx: Context) -> str:
+        page = super().get_help(ctx)
+        if ctx.parent is None:
+            from .help_cache import store
+
+            store(page)
+        return page
+
+
 app = typer.Typer(
+    cls=TopLevelGroup,
     name="entra-auth",
     help="Sign in to Microsoft Entra ID as an application, the way Connect-Entra does.",
     no_args_is_help=True,

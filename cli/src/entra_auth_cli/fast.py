@@ -1,6 +1,7 @@
 """The fast path: ``entra-auth token`` and ``entra-auth context`` answered from the saved
-connection and the ``CurrentUser`` token cache without importing typer, click, pluggy, msal,
-requests, cryptography or importlib.metadata.
+connection and the ``CurrentUser`` token cache, and ``entra-auth --help`` from the page the full
+CLI stored (``help_cache``), without importing typer, click, pluggy, msal, requests,
+cryptography or importlib.metadata.
 
 It answers only when the answer is certain to be the one the full command would give, byte for
 byte, and declines (returns None, so the full CLI runs) on anything else: another flag or
@@ -46,6 +47,8 @@ def answer(argv: Sequence[str]) -> int | None:
         if not argv or os.environ.get("ENTRA_AUTH_PROFILE", "").strip():
             return None
         command, args = argv[0], list(argv[1:])
+        if command in ("--help", "-h") and not args:
+            return _help()
         if command == "context":
             return _context(args)
         if command == "token":
@@ -136,6 +139,27 @@ def _token(args: list[str]) -> int | None:
     return 0
 
 
+def _help() -> int | None:
+    """The top-level help page the full CLI stored (``help_cache``) for this installation and
+    terminal width."""
+    from . import help_cache
+    from .plugin_cache_loader import plugin_cache_module
+
+    module = plugin_cache_module()
+    if module is None:
+        return None
+    raw = _read_private(os.path.join(os.path.dirname(module.cache_path()), help_cache.FILE_NAME))
+    if raw is None:
+        return None
+    page = help_cache.lookup(raw, help_cache.key(module), help_cache.columns())
+    if page is None:
+        return None
+    from .output import echo
+
+    echo(page)
+    return 0
+
+
 # -- files, read only when exactly as entra-auth writes them ------------------------------
 
 
@@ -206,19 +230,13 @@ def _connection() -> dict[str, Any] | None:
 
 
 def _discovery() -> dict[str, Any] | None:
-    """The plugin discovery cache (core's ``plugin_cache``, loaded by file location so the
-    ``entra_auth`` package, pluggy and all, is not imported) when it is current."""
-    import importlib.util
+    """The plugin discovery cache (core's ``plugin_cache``, loaded without the ``entra_auth``
+    package) when it is current."""
+    from .plugin_cache_loader import plugin_cache_module
 
-    spec = importlib.util.find_spec("entra_auth")
-    if spec is None or not spec.submodule_search_locations:
+    module = plugin_cache_module()
+    if module is None:
         return None
-    location = os.path.join(next(iter(spec.submodule_search_locations)), "plugin_cache.py")
-    module_spec = importlib.util.spec_from_file_location("_entra_auth_plugin_cache", location)
-    if module_spec is None or module_spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
     raw = _read_private(module.cache_path())
     if raw is None:
         return None
