@@ -163,3 +163,38 @@ def test_a_connection_that_never_comes_does_not_double_the_wait():
     assert len(accepted) == 2  # the preconnect's attempt, then the request's own
     for sock in accepted:
         sock.close()
+
+
+FIRST_GRAPH_CALL = """
+import logging, os, sys
+logging.basicConfig(level=logging.DEBUG, format="%(threadName)s %(name)s %(message)s")
+import entra_auth
+from entra_auth.graph import GraphClient
+environment = entra_auth.Environment("Emulator", *sys.argv[3:6])
+credential = entra_auth.connect("client-secret", client_id=sys.argv[1], tenant_id=sys.argv[2],
+    client_secret="env:PRECONNECT_SECRET", environment=environment, fetch_token=False)
+with GraphClient(credential, environment=environment) as graph:
+    print(graph.get("/v1.0/users").status)
+"""
+
+
+def test_a_first_graph_call_connects_to_graph_while_its_token_is_fetched(
+    emulator, emulator_env, secret_app
+):
+    """Both connections (to Entra for the token, to Graph for the call) are opened ahead, and
+    each request goes out on the one opened for it."""
+    argv = [
+        sys.executable, "-c", FIRST_GRAPH_CALL, secret_app.client_id, secret_app.tenant_id,
+        emulator.authority_host, emulator.graph_endpoint, str(emulator.ca_bundle),
+    ]  # fmt: skip
+    env = {**emulator_env, "PRECONNECT_SECRET": secret_app.secret}
+    subprocess.run(argv, env=env, check=True, capture_output=True)  # discovery cached
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "200", done.stderr
+    lines = [line for line in done.stderr.splitlines() if POOL_LOG in line]
+    opened = [line.split()[0] for line in lines if "Starting new HTTPS" in line]
+    assert opened == ["entra-auth-preconnect", "entra-auth-preconnect"], lines
+    assert not [line for line in lines if "dropped connection" in line], lines
+    sent = [line for line in lines if "HTTP/1.1" in line]
+    assert [("/token" in s, "/v1.0/users" in s) for s in sent] == [(True, False), (False, True)]
+    assert all(line.startswith("MainThread") for line in sent), lines

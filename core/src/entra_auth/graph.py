@@ -296,6 +296,15 @@ class GraphClient:
             )
         return self._session
 
+    def _open_ahead(self, url: str) -> None:
+        """Open the connection to ``url``'s host while the token is fetched. A first token
+        costs msal's import and a request to Entra; the TCP and TLS handshakes with Graph need
+        neither, so they run meanwhile (``TimeoutSession.preconnect``: only before the
+        session's first request, never through a proxy, a failure left to the request)."""
+        preconnect = getattr(self._http(), "preconnect", None)
+        if preconnect is not None:
+            preconnect(url)
+
     def _send(
         self,
         method: str,
@@ -309,6 +318,7 @@ class GraphClient:
         from .challenges import claims_from_challenge
         from .http_retry import last_attempts
 
+        self._open_ahead(url)
         claims: str | None = None
         for _ in range(2):
             token = self.credential.get_token(scope, claims=claims).token
