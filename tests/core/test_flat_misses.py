@@ -10,7 +10,8 @@ import msal
 import pytest
 
 import entra_auth
-from entra_auth.msal_confidential import ConfidentialClientSource, no_token_cache
+from entra_auth.msal_confidential import ConfidentialClientSource
+from entra_auth.msal_results import no_token_cache
 
 GRAPH = "https://graph.microsoft.com/.default"
 CLAIMS = '{"access_token":{"nbf":{"essential":true}}}'

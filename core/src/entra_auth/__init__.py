@@ -59,7 +59,8 @@ if TYPE_CHECKING:
     from .certificates.thumbprints import ACCEPTED_FORMS as THUMBPRINT_FORMS
     from .demo import DemoApp, DemoLab, DemoStep
     from .http_retry import is_dropped_connection
-    from .msal_confidential import ConfidentialClientSource, no_token_cache, token_result
+    from .msal_confidential import ConfidentialClientSource
+    from .msal_results import no_token_cache, token_result
 
 API_VERSION = "0.2"
 """The plugin API's version: providers depend on ``entra-auth>=0.2,<1``."""
@@ -87,8 +88,8 @@ _LAZY = {
     "DemoLab": "demo",
     "DemoStep": "demo",
     "ConfidentialClientSource": "msal_confidential",
-    "token_result": "msal_confidential",
-    "no_token_cache": "msal_confidential",
+    "token_result": "msal_results",
+    "no_token_cache": "msal_results",
     "is_dropped_connection": "http_retry",
     # The async API loads asyncio (~40 ms): only for code that uses it.
     "AsyncEntraCredential": "aio",

@@ -7,56 +7,32 @@ CAE: ``enable_cae=True`` uses a second msal app that declares the ``CP1`` client
 azure-identity does, so CAE tokens (long-lived, revocable by claims challenge) and plain ones
 are never mixed.
 
-Flat misses: msal keeps its own token cache under ours and searches it linearly on every miss
-(25 ms at 10,000 scopes). Core already caches every token (``credential``), so each msal app
-gets a cache that stores nothing (``NoTokenCache``): a miss costs the same with one scope or
-10,000, and a held token costs only core's entry. Nothing msal does for client credentials
-needs the cache: a claims challenge skips it anyway, and msal's Retry-After throttling lives
-in its per-app ``http_cache``, which stays.
+Each msal app gets a token cache that stores nothing (``msal_results.no_token_cache``: core
+already caches every token, and msal's own cache would be searched linearly on every miss).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import AuthenticationError, UsageError
 from .http_retry import RETRY_STATUSES, Attempts, last_attempts
-from .tokens import TokenResult
+from .msal_results import no_token_cache, token_result
 
 if TYPE_CHECKING:
     import msal
 
     from .providers import ProviderSettings
+    from .tokens import TokenResult
 
 ClientCredential = str | Mapping[str, Any]
 _AADSTS = re.compile(r"AADSTS(\d+)")
 CAE_CAPABILITIES = ("CP1",)
 """The client capability that says "this client handles CAE claims challenges"."""
-
-
-def no_token_cache() -> msal.TokenCache:
-    """An ``msal.TokenCache`` that never stores a token (see the module's "Flat misses")."""
-    return _no_token_cache_class()()
-
-
-@functools.cache
-def _no_token_cache_class() -> type[msal.TokenCache]:
-    import msal  # msal is imported only once a token is really requested
-
-    class NoTokenCache(msal.TokenCache):
-        """Stores nothing: core's cache holds the token msal returns, so msal's search is
-        always over an empty cache."""
-
-        def add(self, event: Any, now: Any = None) -> None:
-            return None
-
-    return NoTokenCache
 
 
 class ConfidentialClientSource:
@@ -192,19 +168,6 @@ class ConfidentialClientSource:
                 retry_note=attempts.note(),
             )
         return token_result(result)
-
-
-def token_result(result: Mapping[str, Any], *, now: float | None = None) -> TokenResult:
-    """msal's success dict as a ``TokenResult`` (absolute times, as azure-core wants)."""
-    issued = time.time() if now is None else now
-    expires_on = int(result.get("expires_on") or issued + int(result.get("expires_in", 0)))
-    refresh_on = result.get("refresh_on")
-    return TokenResult(
-        token=str(result["access_token"]),
-        expires_on=expires_on,
-        refresh_on=int(refresh_on) if refresh_on else None,
-        token_type=str(result.get("token_type") or "Bearer"),
-    )
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:
