@@ -281,3 +281,15 @@ def test_a_help_page_file_not_as_written_is_not_printed(tmp_path):  # type: igno
         assert fast == full and "typer" in loaded, damaged
     _, loaded = run("fast", ("--help",), tmp_path)  # the full CLI wrote it anew
     assert "typer" not in loaded
+
+
+def test_help_is_the_same_page_whatever_the_profile_and_kept_without_loading_core(tmp_path):  # type: ignore[no-untyped-def]
+    """ENTRA_AUTH_PROFILE does not change the top-level page, so the fast path still answers;
+    a full CLI that renders a page already kept does not import core to write it again."""
+    full, _ = run("full", ("--help",), tmp_path)
+    stored = help_file().stat().st_mtime_ns
+    again, loaded = run("full", ("--help",), tmp_path)
+    assert again == full and "entra_auth" not in loaded
+    assert help_file().stat().st_mtime_ns == stored
+    fast, loaded = run("fast", ("--help",), tmp_path, {"ENTRA_AUTH_PROFILE": "nope"})
+    assert fast == full and "typer" not in loaded

@@ -44,11 +44,11 @@ _URL = re.compile(r"https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*/?")
 def answer(argv: Sequence[str]) -> int | None:
     """The exit code after answering ``argv``, or None when the full CLI must answer."""
     try:
+        if list(argv) in (["--help"], ["-h"]):  # the same page whatever the profile
+            return _help()
         if not argv or os.environ.get("ENTRA_AUTH_PROFILE", "").strip():
             return None
         command, args = argv[0], list(argv[1:])
-        if command in ("--help", "-h") and not args:
-            return _help()
         if command == "context":
             return _context(args)
         if command == "token":
@@ -148,7 +148,7 @@ def _help() -> int | None:
     module = plugin_cache_module()
     if module is None:
         return None
-    raw = _read_private(os.path.join(os.path.dirname(module.cache_path()), help_cache.FILE_NAME))
+    raw = read_private(os.path.join(os.path.dirname(module.cache_path()), help_cache.FILE_NAME))
     if raw is None:
         return None
     page = help_cache.lookup(raw, help_cache.key(module), help_cache.columns())
@@ -190,7 +190,7 @@ def _private_folder(folder: str) -> bool:
     )
 
 
-def _read_private(path: str) -> bytes | None:
+def read_private(path: str) -> bytes | None:
     """The file's bytes when it is a regular file of this user, 0600 or stricter, not a link,
     in a folder only this user can write; None otherwise."""
     if not _private_folder(os.path.dirname(path)):
@@ -220,7 +220,7 @@ def _connection() -> dict[str, Any] | None:
 
     explicit = os.environ.get("ENTRA_AUTH_STATE_DIR", "").strip()
     folder = os.path.expanduser(explicit) if explicit else _xdg("XDG_STATE_HOME", ".local/state")
-    raw = _read_private(os.path.join(folder, saved_format.FILE_NAME))
+    raw = read_private(os.path.join(folder, saved_format.FILE_NAME))
     if raw is None:
         return None
     try:
@@ -237,7 +237,7 @@ def _discovery() -> dict[str, Any] | None:
     module = plugin_cache_module()
     if module is None:
         return None
-    raw = _read_private(module.cache_path())
+    raw = read_private(module.cache_path())
     if raw is None:
         return None
     data: dict[str, Any] | None = module.parse(raw, module.environment_key())
@@ -272,7 +272,7 @@ def _cached_token(partition: str, scopes: list[str]) -> dict[str, Any] | None:
     key = json.dumps([list(scopes), None])
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     folder = os.path.join(_xdg("XDG_STATE_HOME", ".local/state"), "tokens")
-    raw = _read_private(os.path.join(folder, f"{partition}-{digest}.json"))
+    raw = read_private(os.path.join(folder, f"{partition}-{digest}.json"))
     if raw is None:
         return None
     data = json.loads(raw.decode("utf-8"))

@@ -8,7 +8,7 @@ discovery cache's key (every installed distribution and its version, typer's inc
 Python version) and the CLI's own source files (name, size and modification time: an edit of
 an editable install counts). The file is ``$XDG_CACHE_HOME/entra-auth/help.json``, 0600,
 written atomically by core's ``files``; the fast path reads it only when it is exactly as
-written (see ``fast._read_private``).
+written (``fast.read_private``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 FILE_NAME = "help.json"
 FORMAT_VERSION = 1
-_LIMIT = 1024 * 1024
 _WIDTHS_KEPT = 8
 """Pages kept per key, one per terminal width seen (the oldest goes first)."""
 
@@ -51,14 +50,20 @@ def columns() -> int:
 
 def lookup(raw: bytes, page_key: str, width: int) -> str | None:
     """The page stored for ``page_key`` at ``width``, when ``raw`` is a well-formed file."""
-    data = json.loads(raw.decode("utf-8"))
-    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-        return None
-    if data.get("key") != page_key:
-        return None
-    pages = data.get("pages")
-    page = pages.get(str(width)) if isinstance(pages, dict) else None
+    page = _pages(raw, page_key).get(str(width))
     return page if isinstance(page, str) and page.isascii() else None
+
+
+def _pages(raw: bytes, page_key: str) -> dict[str, Any]:
+    """The pages kept under ``page_key``: none for another key or a malformed file."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        return {}
+    pages = data.get("pages")
+    return pages if data.get("key") == page_key and isinstance(pages, dict) else {}
 
 
 def store(page: str) -> None:
@@ -78,24 +83,20 @@ def _store(page: str) -> None:
         return
     page_key, width = key(plugin_cache), str(columns())
     path = os.path.join(os.path.dirname(plugin_cache.cache_path()), FILE_NAME)
-    from pathlib import Path
+    from .fast import read_private
 
-    from entra_auth import EntraAuthError
-    from entra_auth.files import atomic_write_text, ensure_private_dir, read_trusted
-
-    pages: dict[str, Any] = {}
-    try:
-        data = json.loads(read_trusted(Path(path), limit=_LIMIT, what="help cache"))
-        if isinstance(data, dict) and data.get("key") == page_key:
-            pages = data["pages"] if isinstance(data.get("pages"), dict) else {}
-    except (OSError, ValueError, EntraAuthError):
-        pass  # missing, damaged or untrusted: written anew
+    raw = read_private(path)  # None when missing or not exactly as written: written anew
+    pages = _pages(raw, page_key) if raw is not None else {}
     if pages.get(width) == page:
-        return
+        return  # already kept: core (and with it pluggy) is imported only to write
     pages.pop(width, None)
     pages[width] = page
     while len(pages) > _WIDTHS_KEPT:
         pages.pop(next(iter(pages)))
     text = json.dumps({"version": FORMAT_VERSION, "key": page_key, "pages": pages})
+    from pathlib import Path
+
+    from entra_auth.files import atomic_write_text, ensure_private_dir
+
     ensure_private_dir(Path(path).parent)
     atomic_write_text(Path(path), text + "\n", what="help cache")
