@@ -194,7 +194,9 @@ def run() -> list[tuple[str, str, str, str]]:
             "BENCH_SECRET": secret,
             "AZURE_AUTHORITY_HOST": emu.authority_host,
         }
-        cli = [sys.executable, "-m", "entra_auth_cli"]
+        from processes import console_script
+
+        cli = console_script()
         subprocess.run(
             [
                 *cli,
