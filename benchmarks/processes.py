@@ -82,9 +82,9 @@ def _in_turn(
     samples: list[list[float]] = [[] for _ in argvs]
     made = [0] * len(argvs)
     for _ in range(repeat):
-        for index, argv in enumerate(argvs):
-            if steps[index] is not None:
-                steps[index]()  # type: ignore[misc]
+        for index, (argv, setup) in enumerate(zip(argvs, steps, strict=True)):
+            if setup is not None:
+                setup()
             since = fresh_log(emulator) if emulator is not None else 0
             started = time.perf_counter()
             subprocess.run(argv, env=env, check=True, capture_output=True)
