@@ -282,6 +282,8 @@ def far_away(emulator: Any, env: Mapping[str, str], round_trip: float) -> Iterat
 
 
 def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
+    import instructions
+
     from entra_auth_emulator.pki import make_leaf_cert
 
     tenant, secret = str(uuid.uuid4()), secrets.token_hex(16)
@@ -334,6 +336,7 @@ def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
             entry.unlink()
 
     later: list[Row] = []
+    counted: list[tuple[str, Mapping[str, str], list[str], str | None]] = []
     for label, provider, options, msal_code, azid_code, extra in kinds:
         env = child_env({**base, **extra})
         codes = [
@@ -376,7 +379,11 @@ def first_token_rows(emulator: Any, work: Path, repeat: int) -> list[Row]:
                 f"{azid_n:g}",
             )
         )
-    return rows + latency_rows + requests_rows + later
+        discovers = "ConfidentialClientApplication" in codes[1]
+        counted.append((label, env, codes, instructions.floor(codes[1]) if discovers else None))
+    if not instructions.available():
+        return rows + latency_rows + requests_rows + later
+    return rows + latency_rows + requests_rows + later + instructions.rows(counted)
 
 
 def run_all(emulator: Any, work: Path, repeat: int) -> list[Row]:
