@@ -12,11 +12,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import paths
 from .environments import BUILTIN_ENVIRONMENTS, Environment, validate_url
 from .errors import ConfigurationError
+from .records import Record
 
 TOP_LEVEL_KEYS = ("default_profile", "profiles", "environments")
 PROFILE_META_KEYS = ("provider", "environment", "context_scope")
@@ -27,11 +28,11 @@ PROFILE_ENV = "ENTRA_AUTH_PROFILE"
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-class Profile(NamedTuple):
+class Profile(Record):
     """A named set of connect options: which provider, its options, where, how long.
 
-    Config records are named tuples rather than frozen dataclasses: as immutable, and much
-    cheaper to define on every process's start-up path."""
+    Config records are ``Record`` classes rather than frozen dataclasses or named tuples: as
+    immutable, and the cheapest to define on every process's start-up path."""
 
     name: str
     provider: str
@@ -59,7 +60,7 @@ class Profile(NamedTuple):
         return table
 
 
-class Config(NamedTuple):
+class Config(Record):
     """The parsed config file (``exists`` False when there is none)."""
 
     path: Path

@@ -20,13 +20,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from .claims import token_claims
 from .context import EntraContext
 from .errors import AuthenticationError, TenantNotAllowedError
 from .identifiers import check_scope
 from .providers import TokenSource
+from .records import Record
 from .tokens import (
     _AZURE_CREDENTIALS,
     AccessToken,
@@ -56,9 +57,9 @@ ALLOWED_TENANTS_ENV = "AZURE_ADDITIONALLY_ALLOWED_TENANTS"
 CacheKey = tuple[Any, ...]
 
 
-class _Entry(NamedTuple):
-    """A cached token in the shapes callers ask for (a named tuple: immutable, and cheaper to
-    define at import than a frozen dataclass)."""
+class _Entry(Record):
+    """A cached token in the shapes callers ask for (a ``Record``: immutable, and cheaper to
+    define at import than a frozen dataclass or a named tuple)."""
 
     info: AccessTokenInfo
     access_token: AccessToken

@@ -24,7 +24,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from .records import Record
 
 if TYPE_CHECKING:
     import requests
@@ -34,11 +36,11 @@ log = logging.getLogger("entra_auth.http")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
-class RetryPolicy(NamedTuple):
+class RetryPolicy(Record):
     """How transient failures are retried (azure-core's defaults, with tighter caps).
 
-    A named tuple rather than a frozen dataclass: as immutable, and built at import for a
-    fraction of the cost on every process's start-up path."""
+    A ``Record`` rather than a frozen dataclass or a named tuple: as immutable, and built at
+    import for a fraction of the cost on every process's start-up path."""
 
     statuses: frozenset[int] = RETRY_STATUSES
     max_retries: int = 3

@@ -12,18 +12,34 @@ from typing import Any
 
 from .errors import UsageError
 
-# Whole-string patterns (``re.fullmatch``: ``$`` would let a trailing newline through), compiled
-# on first use by ``re``'s own cache rather than at import.
-_GUID = r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# A domain label, as a whole-string pattern (``re.fullmatch``: ``$`` would let a trailing
+# newline through), compiled on first use by ``re``'s own cache rather than at import. GUIDs
+# and scopes, which every sign-in checks, are checked without ``re``: compiling their patterns
+# cost a new process more than the checks themselves.
 _LABEL = r"(?i)(?!-)[a-z0-9-]{1,63}(?<!-)"
 MULTI_TENANT_NAMES = ("common", "organizations", "consumers")
-_SCOPE = r"[\x21-\x7e]{1,2048}"
+_HEX = frozenset("0123456789abcdefABCDEF")
+_GUID_GROUPS = [8, 4, 4, 4, 12]
+
+
+def _is_guid(text: str) -> bool:
+    """``8-4-4-4-12`` ASCII hex digits, nothing around them."""
+    return (
+        len(text) == 36
+        and [len(group) for group in text.split("-")] == _GUID_GROUPS
+        and _HEX.issuperset(text.replace("-", ""))
+    )
+
+
+def _is_scope(text: str) -> bool:
+    """1 to 2048 printable ASCII characters other than space."""
+    return 0 < len(text) <= 2048 and text.isascii() and text.isprintable() and " " not in text
 
 
 def check_guid(value: Any, what: str) -> str:
     """A GUID (``22222222-2222-2222-2222-222222222222``), lower-cased."""
     text = value.strip() if isinstance(value, str) else value
-    if not isinstance(text, str) or not re.fullmatch(_GUID, text):
+    if not isinstance(text, str) or not _is_guid(text):
         raise UsageError(
             f"{what} must be a GUID like 22222222-2222-2222-2222-222222222222, not {_shown(value)}"
         )
@@ -40,7 +56,7 @@ def check_tenant_id(value: Any) -> str:
     text = value.strip() if isinstance(value, str) else value
     if not isinstance(text, str) or not text:
         raise UsageError(f"--tenant-id must be a tenant GUID or domain, not {_shown(value)}")
-    if re.fullmatch(_GUID, text):
+    if _is_guid(text):
         return text.lower()
     if text.lower() in MULTI_TENANT_NAMES:
         raise UsageError(
@@ -59,7 +75,7 @@ def check_tenant_id(value: Any) -> str:
 
 def check_scope(value: Any) -> str:
     """One scope: printable, no spaces (several scopes are several strings)."""
-    if not isinstance(value, str) or not re.fullmatch(_SCOPE, value):
+    if not isinstance(value, str) or not _is_scope(value):
         raise UsageError(
             f"scope {_shown(value)} is not a scope; give one such as "
             "https://graph.microsoft.com/.default (several scopes are separate strings)"

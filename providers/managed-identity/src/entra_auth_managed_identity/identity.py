@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from .hosts import Host
 
 SYSTEM_ASSIGNED = "SystemAssigned"
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_RESOURCE_ID = re.compile(
-    r"^/subscriptions/[0-9a-f-]{36}/resourcegroups/[-\w._()]{1,90}/providers/"
-    r"microsoft\.managedidentity/userassignedidentities/[-\w]{1,128}$",
-    re.I,
+# Patterns compiled on first use by ``re``'s own cache: a system-assigned identity, the usual
+# one, names no id, and a new process should not compile them to sign in.
+_GUID = r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_RESOURCE_ID = (
+    r"(?i)^/subscriptions/[0-9a-f-]{36}/resourcegroups/[-\w._()]{1,90}/providers/"
+    r"microsoft\.managedidentity/userassignedidentities/[-\w]{1,128}$"
 )
 # Option name -> msal's ManagedIdentity id type (also what the context shows).
 ID_KINDS = {"client_id": "ClientId", "object_id": "ObjectId", "resource_id": "ResourceId"}
@@ -30,7 +31,7 @@ _FLAGS = {"client_id": "--client-id", "object_id": "--object-id", "resource_id":
 
 def _guid(value: Any, flag: str) -> str:
     text = str(value).strip()
-    if text and not _GUID.match(text):
+    if text and not re.match(_GUID, text):
         raise UsageError(
             f"{flag} must be a GUID like 33333333-3333-3333-3333-333333333333, not {value!r}"
         )
@@ -48,7 +49,7 @@ def check_object_id(value: Any) -> str:
 def check_resource_id(value: Any) -> str:
     """The ARM id shape, checked before it is put into the identity endpoint's query."""
     text = str(value).strip()
-    if text and not _RESOURCE_ID.match(text):
+    if text and not re.match(_RESOURCE_ID, text):
         raise UsageError(
             "--resource-id takes the identity's ARM resource id, e.g. /subscriptions/<GUID>/"
             "resourceGroups/<group>/providers/Microsoft.ManagedIdentity/"
