@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from typing import Any
 
@@ -64,6 +65,56 @@ def test_client_ids_that_pass_are_guids(value: Any) -> None:
     client = _outcome(check_client_id, value)
     if client is not None:
         assert str(uuid.UUID(client)) == client
+
+
+# What the checks accept, as the patterns they replaced: the checks run without ``re`` (a new
+# process should not compile patterns to sign in), and must accept exactly these languages.
+GUID_PATTERN = r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+SCOPE_PATTERN = r"[\x21-\x7e]{1,2048}"
+NEAR_MISSES = "0123456789abcdefABCDEFgG- \n\t\u0661\uff10\u00e9\x7f"
+
+
+@st.composite
+def guid_like(draw: st.DrawFn) -> str:
+    """A GUID, upper or lower case, with up to three characters replaced, added or removed."""
+    text = list(draw(st.uuids().map(str).map(draw(st.sampled_from([str.lower, str.upper])))))
+    for _ in range(draw(st.integers(0, 3))):
+        where = draw(st.integers(0, len(text)))
+        change = draw(st.sampled_from(["replace", "insert", "delete"]))
+        if change == "insert":
+            text.insert(where, draw(st.sampled_from(NEAR_MISSES)))
+        elif text and where < len(text):
+            if change == "replace":
+                text[where] = draw(st.sampled_from(NEAR_MISSES))
+            else:
+                del text[where]
+    return "".join(text)
+
+
+@settings(max_examples=500)
+@given(st.one_of(guid_like(), st.text(alphabet=NEAR_MISSES, max_size=40)))
+@example("22222222-2222-2222-2222-22222222222\u0661")  # a non-ASCII digit
+@example("22222222-2222-2222-2222-222222222222\n")  # stripped, as the check strips
+def test_the_guid_check_accepts_exactly_the_guid_pattern(value: str) -> None:
+    passed = _outcome(check_client_id, value) is not None
+    assert passed == bool(re.fullmatch(GUID_PATTERN, value.strip()))
+    if passed:  # a tenant GUID is checked alike
+        assert check_tenant_id(value) == value.strip().lower()
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.text(alphabet=NEAR_MISSES + "/.:~!", max_size=12),
+        st.text(max_size=12),
+        st.integers(2040, 2056).map(lambda n: "x" * n),
+    )
+)
+@example("")
+@example("https://graph.microsoft.com/.default\n")
+def test_the_scope_check_accepts_exactly_the_scope_pattern(value: str) -> None:
+    passed = _outcome(check_scope, value) is not None
+    assert passed == bool(re.fullmatch(SCOPE_PATTERN, value))
 
 
 @settings(max_examples=300)
