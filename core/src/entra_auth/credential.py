@@ -27,7 +27,6 @@ from .context import EntraContext
 from .errors import AuthenticationError, TenantNotAllowedError
 from .identifiers import check_scope
 from .providers import TokenSource
-from .records import Record
 from .tokens import (
     _AZURE_CREDENTIALS,
     AccessToken,
@@ -57,14 +56,23 @@ ALLOWED_TENANTS_ENV = "AZURE_ADDITIONALLY_ALLOWED_TENANTS"
 CacheKey = tuple[Any, ...]
 
 
-class _Entry(Record):
-    """A cached token in the shapes callers ask for (a ``Record``: immutable, and cheaper to
-    define at import than a frozen dataclass or a named tuple)."""
+class _Entry:
+    """A cached token in the shapes callers ask for. A plain class with slots: as small as a
+    named tuple (a credential may hold thousands) and a fraction of its cost to define."""
 
-    info: AccessTokenInfo
-    access_token: AccessToken
-    refresh_on: float
-    usable_until: float
+    __slots__ = ("access_token", "info", "refresh_on", "usable_until")
+
+    def __init__(
+        self,
+        info: AccessTokenInfo,
+        access_token: AccessToken,
+        refresh_on: float,
+        usable_until: float,
+    ) -> None:
+        self.info = info
+        self.access_token = access_token
+        self.refresh_on = refresh_on
+        self.usable_until = usable_until
 
     @classmethod
     def from_result(cls, result: TokenResult) -> _Entry:
